@@ -1,0 +1,69 @@
+import type { ByteBudget, Permit } from "./budget.ts";
+
+/** One part-sized piece of a stream, holding the budget its buffer uses. */
+export interface Part {
+  /** 1-based, in stream order. */
+  readonly number: number;
+  readonly bytes: Uint8Array;
+  /** Release once the part is uploaded or dropped. */
+  readonly permit: Permit;
+}
+
+/**
+ * Cuts a byte stream into parts of exactly `size` bytes (the last may be
+ * shorter), acquiring `size` bytes from `budget` before each part buffer is
+ * allocated. When the budget is spent the transform waits, so the reader of
+ * the source body stops and TCP pushes back on the client.
+ */
+export function budgetedParts(
+  size: number,
+  budget: ByteBudget,
+  signal?: AbortSignal,
+): TransformStream<Uint8Array, Part> {
+  let current: { bytes: Uint8Array; permit: Permit } | undefined;
+  let filled = 0;
+  let number = 0;
+  // Cancelling must also stop a transform that is still waiting for budget.
+  const cancelled = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal;
+  return new TransformStream<Uint8Array, Part>({
+    async transform(chunk, controller) {
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        if (!current) {
+          const permit = await budget.acquire(size, stop);
+          if (stop.aborted) {
+            permit.release();
+            throw stop.reason;
+          }
+          current = { bytes: new Uint8Array(size), permit };
+          filled = 0;
+        }
+        const n = Math.min(size - filled, chunk.byteLength - offset);
+        current.bytes.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === size) {
+          controller.enqueue({ number: ++number, ...current });
+          current = undefined;
+        }
+      }
+    },
+    flush(controller) {
+      if (current) {
+        const { bytes, permit } = current;
+        controller.enqueue({
+          number: ++number,
+          bytes: bytes.subarray(0, filled),
+          permit,
+        });
+        current = undefined;
+      }
+    },
+    cancel(reason) {
+      cancelled.abort(reason);
+      current?.permit.release();
+      current = undefined;
+    },
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Seals plaintext into envelope frames (see src/crypto/format.ts). Up to
+ * `depth` frames are encrypted at once: WebCrypto runs off the main thread with
+ * a fixed dispatch cost per call, so a pipeline of frames is what makes it fast.
+ * (A synchronous engine simply never has more than one in flight.)
+ */
+import { FRAME_OVERHEAD, frameAad, NONCE_BYTES } from "../crypto/format.ts";
+import type { FrameCipher } from "../crypto/frame_cipher.ts";
+import { InOrder } from "./in_order.ts";
+
+export interface SealOptions {
+  /** AES-256-GCM under the object's DEK. */
+  cipher: FrameCipher;
+  frameSize: number;
+  /** The segment number bound into every frame's AAD (0 for single-part objects). */
+  segment: number;
+  /** Frames in flight. */
+  depth?: number;
+  /**
+   * Source of per-frame nonces. Random by default: a part may be uploaded again
+   * with other data under the same DEK, so a counter alone would repeat nonces.
+   */
+  nonce?: () => Uint8Array;
+}
+
+const MAX_FRAMES = 2 ** 32;
+
+export function seal(
+  opts: SealOptions,
+): TransformStream<Uint8Array, Uint8Array> {
+  const { cipher, frameSize, segment, depth = 4 } = opts;
+  const nextNonce = opts.nonce ??
+    (() => crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
+  let buffer = new Uint8Array(frameSize);
+  let filled = 0;
+  // A full frame waits here until we know whether more data follows it, because
+  // only then do we know whether it is the final frame.
+  let held: Uint8Array | undefined;
+  let index = 0;
+  let queue: InOrder<Uint8Array[]>;
+
+  const sealFrame = (plain: Uint8Array, final: boolean): Promise<void> => {
+    if (index >= MAX_FRAMES) throw new RangeError("Too many frames in one segment");
+    const iv = nextNonce();
+    // Engines read `plain` before returning, so it may be a view of the
+    // caller's chunk. The nonce and sealed bytes go out as two chunks to save
+    // a copy per frame.
+    const sealed = cipher.seal(iv, frameAad(segment, index++, final), plain);
+    return queue.push(sealed.then((bytes) => [iv, bytes]));
+  };
+
+  return new TransformStream<Uint8Array, Uint8Array>({
+    start(controller) {
+      queue = new InOrder(depth, (pieces) => pieces.forEach((p) => controller.enqueue(p)));
+    },
+    async transform(chunk) {
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        if (held) {
+          await sealFrame(held, false);
+          held = undefined;
+        }
+        if (filled === 0 && chunk.byteLength - offset >= frameSize) {
+          // Aligned: take the frame straight from the chunk, no copy.
+          held = chunk.subarray(offset, offset + frameSize);
+          offset += frameSize;
+          continue;
+        }
+        const n = Math.min(frameSize - filled, chunk.byteLength - offset);
+        buffer.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === frameSize) {
+          held = buffer;
+          buffer = new Uint8Array(frameSize);
+          filled = 0;
+        }
+      }
+    },
+    async flush() {
+      if (held && filled === 0) {
+        await sealFrame(held, true);
+      } else {
+        if (held) await sealFrame(held, false);
+        // Also covers the empty segment: one empty final frame.
+        await sealFrame(buffer.subarray(0, filled), true);
+      }
+      await queue.drain();
+    },
+  });
+}
+
+/** Ciphertext bytes per full frame, for callers that align parts to frames. */
+export function fullFrameBytes(frameSize: number): number {
+  return frameSize + FRAME_OVERHEAD;
+}
