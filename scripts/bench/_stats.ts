@@ -1,0 +1,46 @@
+/** Shared helpers for benchmarks: sources that cost nothing, and peak RSS. */
+
+/** A pull source of `total` bytes from one reused random chunk. */
+export function zeroCostSource(total: number, chunkSize = 1 << 20): ReadableStream<Uint8Array> {
+  const chunk = crypto.getRandomValues(new Uint8Array(65536));
+  const block = new Uint8Array(chunkSize);
+  for (let i = 0; i < chunkSize; i += chunk.length) block.set(chunk.subarray(0, chunkSize - i), i);
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const n = Math.min(chunkSize, total - sent);
+      sent += n;
+      // A fresh view each time: consumers may hold on to what they get.
+      controller.enqueue(block.slice(0, n));
+    },
+  }, { highWaterMark: 0 });
+}
+
+export async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const chunk of stream) n += chunk.byteLength;
+  return n;
+}
+
+/** Samples RSS every 10 ms; stop() returns the peak in bytes. */
+export function rssSampler(): { stop(): number } {
+  let peak = Deno.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, Deno.memoryUsage().rss);
+    },
+  };
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+export const mbps = (bytes: number, seconds: number) => bytes / seconds / 1e6;
+export const fmt = (n: number, digits = 0) => n.toFixed(digits);
+export const MiB = 2 ** 20;

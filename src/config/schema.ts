@@ -1,0 +1,103 @@
+/**
+ * The one configuration schema. It is validated once at start-up; everything
+ * below main.ts receives the typed result and never reads the environment.
+ */
+import { z } from "zod";
+import { parseSize } from "./size.ts";
+
+const size = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    try {
+      const bytes = parseSize(value);
+      if (Number.isSafeInteger(bytes) && bytes >= min && bytes <= max) return bytes;
+      ctx.addIssue({ code: "custom", message: `Must be between ${min} and ${max} bytes` });
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+    return z.NEVER;
+  });
+
+const address = z.string().regex(/^[^\s:]*:\d{1,5}$/, "Expected host:port");
+const bool = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+
+const listen = z.object({
+  s3: address.default("127.0.0.1:9000"),
+  registry: address.default("127.0.0.1:5000"),
+  tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+}).strict();
+
+const fsStore = z.object({ type: z.literal("fs"), path: z.string().min(1).default("./data") })
+  .strict();
+
+const s3Store = z.object({
+  type: z.literal("s3"),
+  endpoint: z.url().optional(),
+  region: z.string().default("us-east-1"),
+  bucket: z.string().min(3),
+  prefix: z.string().default(""),
+  forcePathStyle: bool.default(true),
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+}).strict();
+
+const bucketGrant = z.object({
+  /** Bucket name, or a prefix ending in `*`. */
+  name: z.string().min(1),
+  actions: z.array(z.enum(["read", "write", "delete", "list"])).default([
+    "read",
+    "write",
+    "delete",
+    "list",
+  ]),
+}).strict();
+
+const repositoryGrant = z.object({
+  /** Repository name, or a prefix ending in `*`. */
+  name: z.string().min(1),
+  actions: z.array(z.enum(["pull", "push", "delete"])).default(["pull", "push", "delete"]),
+}).strict();
+
+const credential = z.object({
+  accessKeyId: z.string().min(3),
+  secretAccessKey: z.string().min(8),
+  kid: z.string().min(1).regex(/^[\w.-]+$/, "Letters, digits, '.', '_' or '-'"),
+  buckets: z.array(bucketGrant).default([]),
+  repositories: z.array(repositoryGrant).default([]),
+}).strict();
+
+const masterKey = z.union([
+  z.object({ file: z.string().min(1) }).strict(),
+  z.object({ env: z.string().min(1) }).strict(),
+]);
+
+const limits = z.object({
+  /** Bytes of part and frame buffers in flight across all requests. */
+  memoryBudget: size(1 << 20).default(256 * 2 ** 20),
+  /** S3 requires parts of at least 5 MiB except the last. */
+  partSize: size(5 * 2 ** 20, 5 * 2 ** 30).default(8 * 2 ** 20),
+  frameSize: size(1024, 16 * 2 ** 20).default(64 * 2 ** 10),
+  cryptoDepth: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * AES-GCM engine: portable WebCrypto, or the system libcrypto through FFI
+   * (faster; needs libcrypto.so.3 and --allow-ffi).
+   */
+  cryptoEngine: z.enum(["webcrypto", "openssl"]).default("webcrypto"),
+  /** Above this a copy is a server-side multipart copy. */
+  maxSingleCopy: size(1).default(5 * 2 ** 30),
+}).strict();
+
+export const configSchema = z.object({
+  listen: listen.default({ s3: "127.0.0.1:9000", registry: "127.0.0.1:5000" }),
+  store: z.preprocess(
+    // A store section without a type is the fs store, so BLOBGATE_STORE__PATH works alone.
+    (v) => (v && typeof v === "object" && !("type" in v) ? { type: "fs", ...v } : v),
+    z.discriminatedUnion("type", [fsStore, s3Store]),
+  ).default({ type: "fs", path: "./data" }),
+  credentials: z.array(credential).default([]),
+  masterKey: masterKey.optional(),
+  limits: limits.default(() => limits.parse({})),
+}).strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type Credential = z.infer<typeof credential>;
+export type StoreConfig = Config["store"];

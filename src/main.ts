@@ -1,0 +1,96 @@
+/**
+ * blobgate entry point: parse the command line, validate config once, build
+ * the parts, and hand typed values down.
+ */
+import { loadConfig } from "./config/load.ts";
+import { resolveSecrets, type Secrets } from "./config/master_key.ts";
+import type { Config } from "./config/schema.ts";
+import { buildApps, listen } from "./server/listeners.ts";
+import { jsonLogger } from "./server/log.ts";
+import { Metrics } from "./server/metrics.ts";
+import { ByteBudget } from "./streams/budget.ts";
+import { storeFromConfig } from "./store/from_config.ts";
+
+const USAGE = `Usage: blobgate <command> [--config FILE]
+
+Commands:
+  serve     Run the S3 and registry listeners
+  version   Print the version`;
+
+export const VERSION = "0.1.0";
+
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  const configPath = option(rest, "--config");
+  switch (command) {
+    case "serve":
+      return await serve(configPath);
+    case "version":
+      console.log(VERSION);
+      return 0;
+    default:
+      console.error(USAGE);
+      return command === undefined || command === "help" ? 0 : 2;
+  }
+}
+
+async function serve(configPath: string | undefined): Promise<number> {
+  const env = Deno.env.toObject();
+  const config = await loadConfig(configPath, env);
+  const secrets = await resolveSecrets(config, env);
+  const logger = jsonLogger();
+  const budget = new ByteBudget(config.limits.memoryBudget);
+  const metrics = new Metrics(budget);
+  const store = storeFromConfig(config, budget);
+  const deps = { config, store, metrics, logger };
+  const running = await listen(deps, buildApps(deps));
+  printBanner(config, secrets, running.s3.addr, running.registry.addr);
+  logger.log("info", "listening", {
+    s3: hostPort(running.s3.addr),
+    registry: hostPort(running.registry.addr),
+    store: config.store.type,
+  });
+  await waitForSignal();
+  logger.log("info", "draining");
+  await running.drain();
+  logger.log("info", "stopped");
+  return 0;
+}
+
+function printBanner(config: Config, secrets: Secrets, s3: Deno.NetAddr, reg: Deno.NetAddr) {
+  console.log(`blobgate ${VERSION}`);
+  console.log(`  S3 endpoint:       http://${hostPort(s3)}`);
+  console.log(`  registry endpoint: http://${hostPort(reg)}`);
+  if (config.store.type === "fs") console.log(`  store:             fs ${config.store.path}`);
+  const dev = secrets.development;
+  if (!dev) return;
+  console.log("  DEVELOPMENT ONLY - generated secrets, do not use in production:");
+  console.log(`    master key:        ${dev.masterKey}`);
+  console.log(`    access key id:     ${dev.credential.accessKeyId}`);
+  console.log(`    secret access key: ${dev.credential.secretAccessKey}`);
+}
+
+function hostPort(addr: Deno.NetAddr): string {
+  return `${addr.hostname}:${addr.port}`;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1];
+  return args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, resolve);
+  });
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`blobgate: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

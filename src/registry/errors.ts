@@ -1,0 +1,54 @@
+/**
+ * The OCI distribution-spec error codes, registered once with their status.
+ * Handlers throw RegistryError; app.ts renders the JSON in one place.
+ */
+import { NotFoundError, UnavailableError } from "../store/errors.ts";
+
+export const OCI_ERRORS = {
+  BLOB_UNKNOWN: 404,
+  BLOB_UPLOAD_INVALID: 400,
+  BLOB_UPLOAD_UNKNOWN: 404,
+  DIGEST_INVALID: 400,
+  MANIFEST_BLOB_UNKNOWN: 404,
+  MANIFEST_INVALID: 400,
+  MANIFEST_UNKNOWN: 404,
+  NAME_INVALID: 400,
+  NAME_UNKNOWN: 404,
+  SIZE_INVALID: 400,
+  UNAUTHORIZED: 401,
+  DENIED: 403,
+  UNSUPPORTED: 501,
+  TOOMANYREQUESTS: 429,
+  UNAVAILABLE: 503,
+} as const;
+
+export type OciErrorCode = keyof typeof OCI_ERRORS;
+
+export class RegistryError extends Error {
+  override name = "RegistryError";
+  constructor(
+    readonly code: OciErrorCode,
+    message: string,
+    readonly status: number = OCI_ERRORS[code],
+  ) {
+    super(message);
+  }
+}
+
+export function toRegistryError(error: unknown): RegistryError {
+  if (error instanceof RegistryError) return error;
+  if (error instanceof NotFoundError) {
+    return new RegistryError("BLOB_UNKNOWN", "blob unknown to registry");
+  }
+  if (error instanceof UnavailableError) {
+    return new RegistryError("UNAVAILABLE", "storage unavailable", 503);
+  }
+  return new RegistryError("UNAVAILABLE", "internal error", 500);
+}
+
+export function renderRegistryError(error: RegistryError): Response {
+  return Response.json(
+    { errors: [{ code: error.code, message: error.message }] },
+    { status: error.status, headers: { "docker-distribution-api-version": "registry/2.0" } },
+  );
+}

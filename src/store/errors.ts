@@ -1,0 +1,34 @@
+/** Typed store failures; each protocol maps them to its own wire errors. */
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+export class NotFoundError extends StoreError {
+  override name = "NotFoundError";
+  constructor(readonly key: string, readonly kind: "object" | "upload" | "bucket" = "object") {
+    super(`No such ${kind}: ${key}`);
+  }
+}
+
+/** A requested range starts at or past the end of the object. */
+export class InvalidRangeError extends StoreError {
+  override name = "InvalidRangeError";
+  constructor(readonly size: number) {
+    super(`Range not satisfiable for an object of ${size} bytes`);
+  }
+}
+
+/** The verify hook rejected the body; the upload was aborted. */
+export class VerifyError extends StoreError {
+  override name = "VerifyError";
+}
+
+/** The multipart part list given to complete does not match what is stored. */
+export class InvalidPartError extends StoreError {
+  override name = "InvalidPartError";
+}
+
+/** The store could not be reached or answered with something unexpected. */
+export class UnavailableError extends StoreError {
+  override name = "UnavailableError";
+}

@@ -1,0 +1,578 @@
+/**
+ * ObjectStore over an upstream S3 (AWS, MinIO, R2, Hetzner, s3rver) with
+ * @aws-sdk/client-s3. Bodies leave as part-sized Uint8Arrays: the SDK cannot
+ * sign a Web stream, and blobgate checks integrity itself, so the SDK's own
+ * flexible checksums are off (s3rver would store their aws-chunked framing).
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from "@aws-sdk/client-s3";
+import { type ByteBudget, Gate, type Permit } from "../streams/budget.ts";
+import { budgetedParts, type Part } from "../streams/parts.ts";
+import {
+  InvalidPartError,
+  InvalidRangeError,
+  NotFoundError,
+  StoreError,
+  UnavailableError,
+  VerifyError,
+} from "./errors.ts";
+import type {
+  ByteRange,
+  CopyOptions,
+  GetResult,
+  ListOptions,
+  ListResult,
+  MultipartUpload,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+  RangeRequest,
+  UploadedPart,
+} from "./object_store.ts";
+
+export interface S3StoreOptions {
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** Prepended to every key; hidden from results. */
+  prefix: string;
+  forcePathStyle: boolean;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Shared by every request of the process. */
+  budget: ByteBudget;
+  partSize?: number;
+  /** Parts one put uploads at once, so one request cannot take the whole budget. */
+  partsInFlight?: number;
+  /** Above this, copies use UploadPartCopy by ranges (S3's limit is 5 GiB). */
+  maxSingleCopy?: number;
+  copyPartSize?: number;
+}
+
+const MiB = 2 ** 20;
+
+export class S3Store implements ObjectStore {
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #budget: ByteBudget;
+  readonly #partSize: number;
+  readonly #partsInFlight: number;
+  readonly #maxSingleCopy: number;
+  readonly #copyPartSize: number;
+
+  constructor(opts: S3StoreOptions) {
+    this.#client = new S3Client({
+      endpoint: opts.endpoint,
+      region: opts.region,
+      forcePathStyle: opts.forcePathStyle,
+      credentials: opts.credentials,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      maxAttempts: 3,
+    });
+    this.#bucket = opts.bucket;
+    this.#prefix = opts.prefix;
+    this.#budget = opts.budget;
+    this.#partSize = opts.partSize ?? 8 * MiB;
+    this.#partsInFlight = opts.partsInFlight ?? 4;
+    this.#maxSingleCopy = opts.maxSingleCopy ?? 5 * 1024 * MiB;
+    this.#copyPartSize = opts.copyPartSize ?? 512 * MiB;
+  }
+
+  /** Creates the bucket if it does not exist yet. */
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.#client.send(new CreateBucketCommand({ Bucket: this.#bucket }));
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw mapError(e);
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+    } catch (e) {
+      throw new UnavailableError(`Bucket ${this.#bucket} is not reachable: ${(e as Error).name}`);
+    }
+  }
+
+  async put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions = {}) {
+    const reader = body.pipeThrough(budgetedParts(this.#partSize, this.#budget, opts.signal))
+      .getReader();
+    let first: ReadableStreamReadResult<Part> | undefined;
+    let second: ReadableStreamReadResult<Part> | undefined;
+    try {
+      first = await reader.read();
+      second = first.done ? first : await reader.read();
+    } catch (e) {
+      first?.value?.permit.release();
+      await reader.cancel(e).catch(() => {});
+      throw e;
+    }
+    if (second.done) return await this.#putSingle(key, first.value, opts);
+    return await this.#putMultipart(key, [first.value!, second.value], reader, opts);
+  }
+
+  async #putSingle(key: string, part: Part | undefined, opts: PutOptions): Promise<PutResult> {
+    try {
+      await runVerify(opts.verify);
+      const bytes = part?.bytes ?? new Uint8Array(0);
+      const out = await this.#call((abortSignal) =>
+        this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#key(key),
+            Body: bytes,
+            ContentLength: bytes.byteLength,
+            ContentType: opts.contentType,
+            Metadata: opts.metadata,
+          }),
+          { abortSignal },
+        ), opts.signal);
+      return { etag: unquote(out.ETag), size: bytes.byteLength };
+    } finally {
+      part?.permit.release();
+    }
+  }
+
+  async #putMultipart(
+    key: string,
+    head: Part[],
+    reader: ReadableStreamDefaultReader<Part>,
+    opts: PutOptions,
+  ): Promise<PutResult> {
+    const uploadId = await this.createMultipart(key, opts).catch((e) => {
+      head.forEach((p) => p.permit.release());
+      reader.cancel(e).catch(() => {});
+      throw e;
+    });
+    // The gate is taken before the next part is read, so a fast client waits
+    // on TCP backpressure instead of filling more part buffers.
+    const gate = new Gate(this.#partsInFlight);
+    const uploads: Promise<UploadedPart>[] = [];
+    let failure: unknown;
+    const upload = async (part: Part, slot: Permit) => {
+      try {
+        if (failure) throw failure;
+        return await this.uploadPart(key, uploadId, part.number, part.bytes);
+      } catch (e) {
+        failure ??= e;
+        throw e;
+      } finally {
+        slot.release();
+        part.permit.release();
+      }
+    };
+    const start = (part: Part, slot: Permit) => {
+      const pending = upload(part, slot);
+      pending.catch(() => {});
+      uploads.push(pending);
+    };
+    try {
+      for (const part of head) start(part, await gate.acquire());
+      while (!failure) {
+        const slot = await gate.acquire();
+        const next = await reader.read();
+        if (next.done) {
+          slot.release();
+          break;
+        }
+        start(next.value, slot);
+      }
+      const parts = await Promise.all(uploads);
+      await runVerify(opts.verify);
+      opts.signal?.throwIfAborted();
+      return await this.completeMultipart(key, uploadId, parts);
+    } catch (e) {
+      failure ??= e;
+      await reader.cancel(e).catch(() => {});
+      await Promise.allSettled(uploads);
+      await this.abortMultipart(key, uploadId).catch(() => {});
+      throw e;
+    }
+  }
+
+  async get(
+    key: string,
+    opts: { range?: RangeRequest; signal?: AbortSignal } = {},
+  ): Promise<GetResult> {
+    const range = opts.range;
+    const header = range ? `bytes=${range.start}-${range.end ?? ""}` : undefined;
+    let out;
+    try {
+      out = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key), Range: header }),
+        { abortSignal: opts.signal },
+      );
+    } catch (e) {
+      if (range && isStatus(e, 416)) {
+        const info = await this.head(key);
+        throw new InvalidRangeError(info.size);
+      }
+      throw mapError(e, key);
+    }
+    const served = parseContentRange(out.ContentRange);
+    const servedRange = served && { start: served.start, end: served.end };
+    const info: ObjectInfo = {
+      key,
+      size: served?.total ?? out.ContentLength ?? 0,
+      etag: unquote(out.ETag),
+      lastModified: out.LastModified ?? new Date(0),
+      contentType: out.ContentType,
+      metadata: out.Metadata ?? {},
+    };
+    const body = out.Body?.transformToWebStream() as ReadableStream<Uint8Array> | undefined;
+    return {
+      info,
+      range: range ? (servedRange ?? { start: 0, end: info.size - 1 }) : undefined,
+      body: body ?? new ReadableStream({ start: (c) => c.close() }),
+    };
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const out = await this.#call((abortSignal) =>
+      this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }), {
+        abortSignal,
+      })
+    )
+      .catch((e) => {
+        throw mapError(e, key);
+      });
+    return {
+      key,
+      size: out.ContentLength ?? 0,
+      etag: unquote(out.ETag),
+      lastModified: out.LastModified ?? new Date(0),
+      contentType: out.ContentType,
+      metadata: out.Metadata ?? {},
+    };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#call((abortSignal) =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }), {
+        abortSignal,
+      })
+    );
+  }
+
+  async copy(source: string, destination: string, opts: CopyOptions = {}): Promise<PutResult> {
+    const info = await this.head(source);
+    if (info.size <= this.#maxSingleCopy) {
+      const replace = opts.metadata !== undefined;
+      const out = await this.#call((abortSignal) =>
+        this.#client.send(
+          new CopyObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#key(destination),
+            CopySource: this.#copySource(source),
+            MetadataDirective: replace ? "REPLACE" : "COPY",
+            Metadata: replace ? opts.metadata : undefined,
+            ContentType: replace ? (opts.contentType ?? info.contentType) : undefined,
+          }),
+          { abortSignal },
+        )
+      ).catch((e) => {
+        throw mapError(e, source);
+      });
+      return { etag: unquote(out.CopyObjectResult?.ETag), size: info.size };
+    }
+    return await this.#multipartCopy(info, destination, opts);
+  }
+
+  /** A server-side copy in ranges, for objects over the single-copy limit. */
+  async #multipartCopy(info: ObjectInfo, destination: string, opts: CopyOptions) {
+    const partSize = opts.copyPartSize ?? this.#copyPartSize;
+    const uploadId = await this.createMultipart(destination, {
+      metadata: opts.metadata ?? info.metadata,
+      contentType: opts.metadata ? opts.contentType : info.contentType,
+    });
+    try {
+      const ranges: ByteRange[] = [];
+      for (let start = 0; start < info.size; start += partSize) {
+        ranges.push({ start, end: Math.min(info.size, start + partSize) - 1 });
+      }
+      const gate = new Gate(this.#partsInFlight);
+      const parts = await Promise.all(ranges.map(async (range, i) => {
+        const slot = await gate.acquire();
+        try {
+          return await this.uploadPartCopy(info.key, destination, uploadId, i + 1, range);
+        } finally {
+          slot.release();
+        }
+      }));
+      return await this.completeMultipart(destination, uploadId, parts);
+    } catch (e) {
+      await this.abortMultipart(destination, uploadId).catch(() => {});
+      throw e;
+    }
+  }
+
+  async list(opts: ListOptions = {}): Promise<ListResult> {
+    const out = await this.#call((abortSignal) =>
+      this.#client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: this.#prefix + (opts.prefix ?? ""),
+          Delimiter: opts.delimiter || undefined,
+          StartAfter: opts.startAfter !== undefined ? this.#key(opts.startAfter) : undefined,
+          ContinuationToken: opts.continuationToken,
+          MaxKeys: opts.maxKeys ?? 1000,
+        }),
+        { abortSignal },
+      )
+    );
+    const strip = (k: string) => k.slice(this.#prefix.length);
+    return {
+      objects: (out.Contents ?? []).map((o) => ({
+        key: strip(o.Key!),
+        size: o.Size ?? 0,
+        etag: unquote(o.ETag),
+        lastModified: o.LastModified ?? new Date(0),
+        metadata: {},
+      })),
+      commonPrefixes: (out.CommonPrefixes ?? []).map((p) => strip(p.Prefix!)),
+      continuationToken: out.IsTruncated ? out.NextContinuationToken : undefined,
+    };
+  }
+
+  async createMultipart(key: string, opts: CopyOptions = {}): Promise<string> {
+    const out = await this.#call((abortSignal) =>
+      this.#client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          Metadata: opts.metadata,
+          ContentType: opts.contentType,
+        }),
+        { abortSignal },
+      )
+    );
+    if (!out.UploadId) throw new StoreError("CreateMultipartUpload returned no upload id");
+    return out.UploadId;
+  }
+
+  async uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Uint8Array,
+  ): Promise<UploadedPart> {
+    const out = await this.#call((abortSignal) =>
+      this.#client.send(
+        new UploadPartCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.byteLength,
+        }),
+        { abortSignal },
+      )
+    ).catch((e) => {
+      throw mapError(e, uploadId, "upload");
+    });
+    return { partNumber, etag: unquote(out.ETag), size: body.byteLength };
+  }
+
+  async uploadPartCopy(
+    source: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    range?: ByteRange,
+  ): Promise<UploadedPart> {
+    const out = await this.#call((abortSignal) =>
+      this.#client.send(
+        new UploadPartCopyCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          CopySource: this.#copySource(source),
+          CopySourceRange: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
+        { abortSignal },
+      )
+    ).catch((e) => {
+      throw mapError(e, source);
+    });
+    const size = range ? range.end - range.start + 1 : (await this.head(source)).size;
+    return { partNumber, etag: unquote(out.CopyPartResult?.ETag), size };
+  }
+
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<PutResult> {
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const out = await this.#call((abortSignal) =>
+      this.#client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })),
+          },
+        }),
+        { abortSignal },
+      )
+    ).catch((e) => {
+      throw mapError(e, uploadId, "upload");
+    });
+    const info = await this.head(key);
+    return { etag: unquote(out.ETag) || info.etag, size: info.size };
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    await this.#call((abortSignal) =>
+      this.#client.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          UploadId: uploadId,
+        }),
+        { abortSignal },
+      )
+    ).catch((e) => {
+      throw mapError(e, uploadId, "upload");
+    });
+  }
+
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.#call((abortSignal) =>
+        this.#client.send(
+          new ListPartsCommand({
+            Bucket: this.#bucket,
+            Key: this.#key(key),
+            UploadId: uploadId,
+            PartNumberMarker: marker,
+          }),
+          { abortSignal },
+        )
+      ).catch((e) => {
+        throw mapError(e, uploadId, "upload");
+      });
+      for (const p of out.Parts ?? []) {
+        parts.push({ partNumber: p.PartNumber!, etag: unquote(p.ETag), size: p.Size ?? 0 });
+      }
+      marker = out.IsTruncated ? out.NextPartNumberMarker : undefined;
+    } while (marker);
+    return parts;
+  }
+
+  async listMultipartUploads(prefix = ""): Promise<MultipartUpload[]> {
+    const uploads: MultipartUpload[] = [];
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    do {
+      const out = await this.#call((abortSignal) =>
+        this.#client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: idMarker,
+          }),
+          { abortSignal },
+        )
+      );
+      for (const u of out.Uploads ?? []) {
+        uploads.push({
+          key: u.Key!.slice(this.#prefix.length),
+          uploadId: u.UploadId!,
+          initiated: u.Initiated ?? new Date(0),
+        });
+      }
+      keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+      idMarker = out.IsTruncated ? out.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return uploads;
+  }
+
+  #key(key: string): string {
+    return this.#prefix + key;
+  }
+
+  #copySource(key: string): string {
+    return `${this.#bucket}/${this.#key(key).split("/").map(encodeURIComponent).join("/")}`;
+  }
+
+  async #call<T>(
+    send: (abortSignal?: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    try {
+      return await send(signal);
+    } catch (e) {
+      throw mapError(e);
+    }
+  }
+}
+
+async function runVerify(verify: PutOptions["verify"]): Promise<void> {
+  try {
+    await verify?.();
+  } catch (e) {
+    throw e instanceof StoreError ? e : new VerifyError((e as Error).message, { cause: e });
+  }
+}
+
+/** One place that turns SDK failures into typed store errors. */
+function mapError(e: unknown, subject = "", kind: "object" | "upload" = "object"): unknown {
+  if (e instanceof StoreError) return e;
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const name = err.name ?? "";
+  if (name === "NoSuchUpload") return new NotFoundError(subject, "upload");
+  if (name === "NoSuchBucket") return new NotFoundError(subject, "bucket");
+  if (name === "NoSuchKey" || name === "NotFound" || isStatus(e, 404)) {
+    return new NotFoundError(subject, kind);
+  }
+  if (name === "InvalidPart" || name === "InvalidPartOrder" || name === "EntityTooSmall") {
+    return new InvalidPartError(name);
+  }
+  if (name === "AbortError") return e;
+  if (!err.$metadata?.httpStatusCode || err.$metadata.httpStatusCode >= 500) {
+    return new UnavailableError(`Upstream S3 failed: ${name || String(e)}`, { cause: e });
+  }
+  return new StoreError(`Upstream S3 refused the request: ${name}`, { cause: e });
+}
+
+function isStatus(e: unknown, status: number): boolean {
+  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === status;
+}
+
+function unquote(etag: string | undefined): string {
+  return (etag ?? "").replace(/^"|"$/g, "");
+}
+
+function parseContentRange(
+  header: string | undefined,
+): (ByteRange & { total: number }) | undefined {
+  const m = header?.match(/^bytes (\d+)-(\d+)\/(\d+)$/);
+  return m ? { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) } : undefined;
+}
