@@ -1,6 +1,6 @@
 /**
- * Middleware that counts requests by route and status, meters response
- * bytes, and writes one access log line per request.
+ * Middleware that counts requests by route and status, meters request and
+ * response bytes, and writes one access log line per request.
  */
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
@@ -13,6 +13,11 @@ export function observe(
 ): MiddlewareHandler {
   return async function observeRequest(c, next) {
     const started = performance.now();
+    const raw = c.req.raw;
+    if (raw.body) {
+      const body = raw.body.pipeThrough(meter((n) => metrics.bytesIn.add(n)));
+      c.req.raw = new Request(raw, { body, duplex: "half" } as RequestInit);
+    }
     await next();
     const route = routePath(c) || "unmatched";
     metrics.requests.inc({ listener, route, status: c.res.status });

@@ -4,6 +4,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { buildApps, listen } from "../../src/server/listeners.ts";
 import { silentLogger } from "../../src/server/log.ts";
 import { Metrics } from "../../src/server/metrics.ts";
+import { observe } from "../../src/server/observe.ts";
 import { ByteBudget } from "../../src/streams/budget.ts";
 import { FsStore } from "../../src/store/fs_store.ts";
 import { S3Store } from "../../src/store/s3_store.ts";
@@ -68,10 +69,15 @@ Deno.test("metrics expose bytes, budget and requests by route and status", async
   try {
     deps.metrics.bytesSealed.add(10);
     await (await apps.registry.request("/v2/")).body?.cancel();
+    const echo = await apps.registry.request("/v2/x/blobs/uploads/", {
+      method: "POST",
+      body: "12345",
+    });
+    await echo.text();
     const text = await (await apps.registry.request("/metrics")).text();
     for (
       const name of [
-        "blobgate_bytes_in_total",
+        "blobgate_bytes_in_total 0",
         "blobgate_bytes_out_total",
         "blobgate_bytes_opened_total",
         "blobgate_budget_in_use_bytes 0",
@@ -80,7 +86,7 @@ Deno.test("metrics expose bytes, budget and requests by route and status", async
     ) assert.ok(text.includes(name), name);
     assert.match(
       text,
-      /blobgate_requests_total\{listener="registry",route="[^"]+",status="501"\} 1/,
+      /blobgate_requests_total\{listener="registry",route="[^"]+",status="501"\} 2/,
     );
   } finally {
     await cleanup();
@@ -138,4 +144,16 @@ Deno.test("drain waits for in-flight requests before the listeners stop", async 
   } finally {
     await cleanup();
   }
+});
+
+Deno.test("observe meters the request bytes a handler reads and the response bytes sent", async () => {
+  const metrics = new Metrics(new ByteBudget(1));
+  const app = new Hono();
+  app.use(observe({ listener: "test", metrics, logger: silentLogger }));
+  app.put("/echo/:name", async (c) => c.body(await c.req.arrayBuffer()));
+  const res = await app.request("/echo/x", { method: "PUT", body: "hello world" });
+  assert.equal(await res.text(), "hello world");
+  assert.equal(metrics.bytesIn.value, 11);
+  assert.equal(metrics.bytesOut.value, 11);
+  assert.equal(metrics.requests.get({ listener: "test", route: "/echo/:name", status: 200 }), 1);
 });
