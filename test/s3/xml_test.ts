@@ -23,7 +23,9 @@ Deno.test("parseXml reads a CompleteMultipartUpload document", () => {
   <Part><PartNumber>2</PartNumber><ETag>"def"</ETag></Part>
 </CompleteMultipartUpload>`);
   assert.equal(doc.name, "CompleteMultipartUpload");
-  const parts = children(doc, "Part").map((p) => [childText(p, "PartNumber"), childText(p, "ETag")]);
+  const parts = children(doc, "Part").map((
+    p,
+  ) => [childText(p, "PartNumber"), childText(p, "ETag")]);
   assert.deepEqual(parts, [["1", '"abc"'], ["2", '"def"']]);
   assert.equal(child(doc, "Missing"), undefined);
 });
