@@ -32,3 +32,8 @@ export class InvalidPartError extends StoreError {
 export class UnavailableError extends StoreError {
   override name = "UnavailableError";
 }
+
+/** A conditional read found another version than the one asked for. */
+export class PreconditionFailedError extends StoreError {
+  override name = "PreconditionFailedError";
+}

@@ -22,12 +22,14 @@ import {
   InvalidPartError,
   InvalidRangeError,
   NotFoundError,
+  PreconditionFailedError,
   StoreError,
   VerifyError,
 } from "./errors.ts";
 import type {
   ByteRange,
   CopyOptions,
+  GetOptions,
   GetResult,
   ListOptions,
   ListResult,
@@ -37,7 +39,7 @@ import type {
   ObjectStore,
   PutOptions,
   PutResult,
-  RangeRequest,
+  SizedStream,
   UploadedPart,
 } from "./object_store.ts";
 
@@ -116,11 +118,11 @@ export class FsStore implements ObjectStore {
     }
   }
 
-  async get(
-    key: string,
-    opts: { range?: RangeRequest; signal?: AbortSignal } = {},
-  ): Promise<GetResult> {
+  async get(key: string, opts: GetOptions = {}): Promise<GetResult> {
     const meta = await this.#readMeta(key);
+    if (opts.ifMatch !== undefined && opts.ifMatch !== meta.etag) {
+      throw new PreconditionFailedError(`${key} changed`);
+    }
     const info = toInfo(meta);
     let range: ByteRange | undefined;
     if (opts.range) {
@@ -220,9 +222,16 @@ export class FsStore implements ObjectStore {
     key: string,
     uploadId: string,
     partNumber: number,
-    body: Uint8Array,
+    body: Uint8Array | SizedStream,
   ): Promise<UploadedPart> {
-    return await this.#storePart(key, uploadId, partNumber, ReadableStream.from([body]));
+    if (body instanceof Uint8Array) {
+      return await this.#storePart(key, uploadId, partNumber, ReadableStream.from([body]));
+    }
+    const part = await this.#storePart(key, uploadId, partNumber, body.stream);
+    if (part.size !== body.length) {
+      throw new StoreError(`Part ${partNumber} was ${part.size} bytes, not ${body.length}`);
+    }
+    return part;
   }
 
   async uploadPartCopy(

@@ -83,6 +83,18 @@ export interface ListResult {
   continuationToken?: string;
 }
 
+export interface SizedStream {
+  stream: ReadableStream<Uint8Array>;
+  length: number;
+}
+
+export interface GetOptions {
+  range?: RangeRequest;
+  /** Fail with PreconditionFailedError unless the stored ETag is this one. */
+  ifMatch?: string;
+  signal?: AbortSignal;
+}
+
 export interface UploadedPart {
   partNumber: number;
   etag: string;
@@ -98,11 +110,12 @@ export interface MultipartUpload {
 /** Low-level multipart calls; `put` uses them, protocols may too. */
 export interface MultipartStore {
   createMultipart(key: string, opts?: CopyOptions): Promise<string>;
+  /** A stream body must come with its exact length, as S3 needs it up front. */
   uploadPart(
     key: string,
     uploadId: string,
     partNumber: number,
-    body: Uint8Array,
+    body: Uint8Array | SizedStream,
   ): Promise<UploadedPart>;
   /** Server-side: copies `range` of `source` into a part without reading it here. */
   uploadPartCopy(
@@ -126,7 +139,7 @@ export interface ObjectStore extends MultipartStore {
   /** Streams `body` in; multipart above one part, aborted on any failure. */
   put(key: string, body: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<PutResult>;
   /** Throws NotFoundError, or InvalidRangeError when `range` starts past the end. */
-  get(key: string, opts?: { range?: RangeRequest; signal?: AbortSignal }): Promise<GetResult>;
+  get(key: string, opts?: GetOptions): Promise<GetResult>;
   /** Throws NotFoundError. */
   head(key: string): Promise<ObjectInfo>;
   /** Deleting a missing key succeeds, as on S3. */

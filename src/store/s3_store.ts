@@ -22,12 +22,15 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type ByteBudget, Gate, type Permit } from "../streams/budget.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
 import {
   InvalidPartError,
   InvalidRangeError,
   NotFoundError,
+  PreconditionFailedError,
   StoreError,
   UnavailableError,
   VerifyError,
@@ -35,6 +38,7 @@ import {
 import type {
   ByteRange,
   CopyOptions,
+  GetOptions,
   GetResult,
   ListOptions,
   ListResult,
@@ -43,7 +47,7 @@ import type {
   ObjectStore,
   PutOptions,
   PutResult,
-  RangeRequest,
+  SizedStream,
   UploadedPart,
 } from "./object_store.ts";
 
@@ -210,19 +214,22 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async get(
-    key: string,
-    opts: { range?: RangeRequest; signal?: AbortSignal } = {},
-  ): Promise<GetResult> {
+  async get(key: string, opts: GetOptions = {}): Promise<GetResult> {
     const range = opts.range;
     const header = range ? `bytes=${range.start}-${range.end ?? ""}` : undefined;
     let out;
     try {
       out = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key), Range: header }),
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          Range: header,
+          IfMatch: opts.ifMatch ? `"${opts.ifMatch}"` : undefined,
+        }),
         { abortSignal: opts.signal },
       );
     } catch (e) {
+      if (isStatus(e, 412)) throw new PreconditionFailedError(`${key} changed`);
       if (range && isStatus(e, 416)) {
         const info = await this.head(key);
         throw new InvalidRangeError(info.size);
@@ -374,8 +381,9 @@ export class S3Store implements ObjectStore {
     key: string,
     uploadId: string,
     partNumber: number,
-    body: Uint8Array,
+    body: Uint8Array | SizedStream,
   ): Promise<UploadedPart> {
+    const sized = body instanceof Uint8Array ? undefined : body;
     const out = await this.#call((abortSignal) =>
       this.#client.send(
         new UploadPartCommand({
@@ -383,15 +391,20 @@ export class S3Store implements ObjectStore {
           Key: this.#key(key),
           UploadId: uploadId,
           PartNumber: partNumber,
-          Body: body,
-          ContentLength: body.byteLength,
+          // The SDK signs a Node stream of known length without hashing it.
+          Body: sized ? Readable.fromWeb(sized.stream as NodeReadableStream) : body as Uint8Array,
+          ContentLength: sized ? sized.length : (body as Uint8Array).byteLength,
         }),
         { abortSignal },
       )
     ).catch((e) => {
       throw mapError(e, uploadId, "upload");
     });
-    return { partNumber, etag: unquote(out.ETag), size: body.byteLength };
+    return {
+      partNumber,
+      etag: unquote(out.ETag),
+      size: sized ? sized.length : (body as Uint8Array).byteLength,
+    };
   }
 
   async uploadPartCopy(

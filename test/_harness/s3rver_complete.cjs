@@ -4,8 +4,8 @@
 //   NoSuchUpload for unknown upload ids, CompleteMultipartUpload that checks
 //   the part list and ETags and returns the S3 "md5-of-md5s-N" ETag;
 //   ListObjects v1/v2 in UTF-8 key order with common prefixes counted and
-//   interleaved as S3 does; and "Range: bytes=0-0", which s3rver reads as
-//   the whole object.
+//   interleaved as S3 does; "Range: bytes=0-0", which s3rver reads as the
+//   whole object; and If-Match on GET and HEAD, which it ignores.
 // s3rver keeps an upload as <bucket>/._S3rver_uploads/<id>/{key,metadata,N,N.md5}.
 // Usage: node s3rver_complete.cjs <repo>/node_modules/s3rver <dir>
 "use strict";
@@ -248,7 +248,7 @@ async function firstByte(ctx, { bucket, key }) {
   ctx.body = Buffer.concat(chunks).subarray(0, 1);
 }
 
-server.middleware.unshift(function fillGaps(ctx, next) {
+server.middleware.unshift(async function fillGaps(ctx, next) {
   const r = route(ctx);
   if (!r) return next();
   const { q } = r;
@@ -268,6 +268,12 @@ server.middleware.unshift(function fillGaps(ctx, next) {
   if (!r.key && ctx.method === "GET" && "uploads" in q) return listUploads(ctx, r);
   if (!r.key && ctx.method === "GET" && queryless && fs.existsSync(store.getBucketPath(r.bucket))) {
     return listObjects(ctx, r);
+  }
+  if (r.key && ["GET", "HEAD"].includes(ctx.method) && ctx.get("if-match")) {
+    const meta = await store.getMetadata(r.bucket, r.key).catch(() => undefined);
+    if (meta && meta.etag.replace(/"/g, "") !== ctx.get("if-match").replace(/"/g, "")) {
+      return fail(ctx, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    }
   }
   if (r.key && ctx.method === "GET" && ctx.get("range") === "bytes=0-0") return firstByte(ctx, r);
   if (!r.key || q.uploadId === undefined) return next();

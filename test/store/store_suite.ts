@@ -8,6 +8,7 @@ import {
   InvalidPartError,
   InvalidRangeError,
   NotFoundError,
+  PreconditionFailedError,
   VerifyError,
 } from "../../src/store/errors.ts";
 import type { ObjectStore } from "../../src/store/object_store.ts";
@@ -325,6 +326,25 @@ export function storeSuite(name: string, opts: SuiteOptions): void {
     assert.equal(b.size, 5000);
     await store.completeMultipart("copy-dst", id, [a, b]);
     assert.deepEqual(await collect((await store.get("copy-dst")).body), data);
+  });
+
+  test("a conditional get refuses another version", async ({ store }) => {
+    const put = await store.put("cond", body(text("v1")));
+    await assert.rejects(store.get("cond", { ifMatch: md5(text("v0")) }), PreconditionFailedError);
+    const got = await store.get("cond", { ifMatch: put.etag });
+    assert.equal(new TextDecoder().decode(await collect(got.body)), "v1");
+  });
+
+  test("a part may be streamed with its length given up front", async ({ store, partSize }) => {
+    const data = randomBytes(partSize + 3);
+    const id = await store.createMultipart("streamed");
+    const part = await store.uploadPart("streamed", id, 1, {
+      stream: body(data),
+      length: data.byteLength,
+    });
+    assert.equal(part.etag, md5(data));
+    await store.completeMultipart("streamed", id, [part]);
+    assert.deepEqual(await collect((await store.get("streamed")).body), data);
   });
 
   test("readiness ping succeeds", async ({ store }) => {
