@@ -9,7 +9,7 @@ import { buildApps, listen } from "./server/listeners.ts";
 import { jsonLogger } from "./server/log.ts";
 import { Metrics } from "./server/metrics.ts";
 import { ByteBudget } from "./streams/budget.ts";
-import { storeFromConfig } from "./store/from_config.ts";
+import { s3Deps, storeFromConfig } from "./store/from_config.ts";
 
 const USAGE = `Usage: blobgate <command> [--config FILE]
 
@@ -42,7 +42,8 @@ async function serve(configPath: string | undefined): Promise<number> {
   const budget = new ByteBudget(config.limits.memoryBudget);
   const metrics = new Metrics(budget);
   const store = storeFromConfig(config, budget);
-  const deps = { config, store, metrics, logger };
+  const s3 = s3Deps({ config, secrets, budget, metrics });
+  const deps = { config, store, metrics, logger, s3 };
   const running = await listen(deps, buildApps(deps));
   printBanner(config, secrets, running.s3.addr, running.registry.addr);
   logger.log("info", "listening", {

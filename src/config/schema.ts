@@ -86,6 +86,11 @@ const limits = z.object({
   maxSingleCopy: size(1).default(5 * 2 ** 30),
 }).strict();
 
+const s3 = z.object({
+  /** Host names whose subdomains are buckets (virtual-host-style addressing). */
+  domains: z.array(z.string().min(1)).default([]),
+}).strict();
+
 export const configSchema = z.object({
   listen: listen.default({ s3: "127.0.0.1:9000", registry: "127.0.0.1:5000" }),
   store: z.preprocess(
@@ -96,6 +101,7 @@ export const configSchema = z.object({
   credentials: z.array(credential).default([]),
   masterKey: masterKey.optional(),
   limits: limits.default(() => limits.parse({})),
+  s3: s3.default({ domains: [] }),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

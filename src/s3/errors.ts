@@ -2,7 +2,14 @@
  * The S3 wire errors, registered once with their HTTP status. Handlers throw
  * S3Error (or typed store errors); app.ts renders them in one place.
  */
-import { InvalidRangeError, NotFoundError, UnavailableError } from "../store/errors.ts";
+import { BucketExistsError, BucketNotEmptyError } from "../store/buckets.ts";
+import {
+  InvalidPartError,
+  InvalidRangeError,
+  NotFoundError,
+  PreconditionFailedError,
+  UnavailableError,
+} from "../store/errors.ts";
 
 export const S3_ERRORS = {
   AccessDenied: 403,
@@ -43,6 +50,8 @@ export type S3ErrorCode = keyof typeof S3_ERRORS;
 
 export class S3Error extends Error {
   override name = "S3Error";
+  /** Extra response headers, e.g. Content-Range on a 416. */
+  headers: Record<string, string> = {};
   constructor(readonly code: S3ErrorCode, message: string) {
     super(message);
   }
@@ -55,10 +64,34 @@ export class S3Error extends Error {
 export function toS3Error(error: unknown): S3Error {
   if (error instanceof S3Error) return error;
   if (error instanceof NotFoundError) {
+    if (error.kind === "bucket") {
+      return new S3Error("NoSuchBucket", "The specified bucket does not exist");
+    }
+    if (error.kind === "upload") {
+      return new S3Error("NoSuchUpload", "The specified multipart upload does not exist.");
+    }
     return new S3Error("NoSuchKey", "The specified key does not exist.");
   }
   if (error instanceof InvalidRangeError) {
     return new S3Error("InvalidRange", "The requested range is not satisfiable");
+  }
+  if (error instanceof PreconditionFailedError) {
+    return new S3Error(
+      "PreconditionFailed",
+      "At least one of the pre-conditions you specified did not hold",
+    );
+  }
+  if (error instanceof InvalidPartError) {
+    return new S3Error("InvalidPart", "One or more of the specified parts could not be found.");
+  }
+  if (error instanceof BucketExistsError) {
+    return new S3Error(
+      "BucketAlreadyOwnedByYou",
+      "Your previous request to create the named bucket succeeded and you already own it.",
+    );
+  }
+  if (error instanceof BucketNotEmptyError) {
+    return new S3Error("BucketNotEmpty", "The bucket you tried to delete is not empty");
   }
   if (error instanceof UnavailableError) {
     return new S3Error("ServiceUnavailable", "Please reduce your request rate.");
@@ -66,13 +99,17 @@ export function toS3Error(error: unknown): S3Error {
   return new S3Error("InternalError", "We encountered an internal error. Please try again.");
 }
 
-export function renderS3Error(error: S3Error, resource: string, requestId: string): Response {
+export function renderS3Error(
+  error: S3Error,
+  resource: string,
+  requestId: string,
+): Response {
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code>` +
     `<Message>${escapeXml(error.message)}</Message><Resource>${escapeXml(resource)}</Resource>` +
     `<RequestId>${requestId}</RequestId></Error>`;
   return new Response(body, {
     status: error.status,
-    headers: { "content-type": "application/xml", "x-amz-request-id": requestId },
+    headers: { ...error.headers, "content-type": "application/xml", "x-amz-request-id": requestId },
   });
 }
 

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { Config } from "../config/schema.ts";
 import { registryApp } from "../registry/app.ts";
 import { s3App } from "../s3/app.ts";
+import type { S3Deps } from "../s3/context.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -17,6 +18,7 @@ export interface ServerDeps {
   store: ObjectStore;
   metrics: Metrics;
   logger: Logger;
+  s3: S3Deps;
 }
 
 export interface Apps {
@@ -32,7 +34,7 @@ export function buildApps(deps: ServerDeps): Apps {
     if (OPS_PATHS.has(c.req.path) && isUnsigned(c.req.raw)) return ops.fetch(c.req.raw);
     await next();
   });
-  s3.route("/", s3App());
+  s3.route("/", s3App(deps.s3));
 
   const registry = new Hono();
   registry.use(observe({ listener: "registry", ...deps }));

@@ -1,6 +1,13 @@
-/** Builds the configured store. */
+/** Builds the configured stores and the S3 front end's parts. */
+import type { Secrets } from "../config/master_key.ts";
 import type { Config } from "../config/schema.ts";
+import { cipherEngine } from "../crypto/engine.ts";
+import type { S3Deps } from "../s3/context.ts";
+import { Keyring } from "../s3/keyring.ts";
+import { SealedObjects } from "../s3/sealed_objects.ts";
+import type { Metrics } from "../server/metrics.ts";
 import type { ByteBudget } from "../streams/budget.ts";
+import { type BucketSpace, FsBuckets, S3Buckets } from "./buckets.ts";
 import { FsStore } from "./fs_store.ts";
 import type { ObjectStore } from "./object_store.ts";
 import { S3Store } from "./s3_store.ts";
@@ -8,15 +15,47 @@ import { S3Store } from "./s3_store.ts";
 export function storeFromConfig(config: Config, budget: ByteBudget): ObjectStore {
   const store = config.store;
   if (store.type === "fs") return new FsStore({ root: store.path });
-  return new S3Store({
+  return new S3Store({ ...upstream(config, budget), bucket: store.bucket, prefix: store.prefix });
+}
+
+export function bucketsFromConfig(config: Config, budget: ByteBudget): BucketSpace {
+  const store = config.store;
+  if (store.type === "fs") return new FsBuckets({ root: store.path });
+  return new S3Buckets(upstream(config, budget));
+}
+
+export function s3Deps(
+  opts: { config: Config; secrets: Secrets; budget: ByteBudget; metrics: Metrics },
+): S3Deps {
+  const { config, secrets, budget, metrics } = opts;
+  const keyring = new Keyring(secrets.credentials, secrets.masterKey);
+  const objects = new SealedObjects({
+    keyring,
+    engine: cipherEngine(config.limits.cryptoEngine),
+    frameSize: config.limits.frameSize,
+    depth: config.limits.cryptoDepth,
+    partSize: config.limits.partSize,
+    budget,
+    metrics,
+  });
+  return {
+    buckets: bucketsFromConfig(config, budget),
+    keyring,
+    objects,
+    domains: config.s3.domains,
+  };
+}
+
+function upstream(config: Config, budget: ByteBudget) {
+  if (config.store.type !== "s3") throw new Error("Not an s3 store");
+  const store = config.store;
+  return {
     endpoint: store.endpoint,
     region: store.region,
-    bucket: store.bucket,
-    prefix: store.prefix,
     forcePathStyle: store.forcePathStyle,
     credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
     partSize: config.limits.partSize,
     maxSingleCopy: config.limits.maxSingleCopy,
     budget,
-  });
+  };
 }

@@ -272,7 +272,12 @@ server.middleware.unshift(async function fillGaps(ctx, next) {
   if (r.key && ["GET", "HEAD"].includes(ctx.method) && ctx.get("if-match")) {
     const meta = await store.getMetadata(r.bucket, r.key).catch(() => undefined);
     if (meta && meta.etag.replace(/"/g, "") !== ctx.get("if-match").replace(/"/g, "")) {
-      return fail(ctx, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+      return fail(
+        ctx,
+        412,
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+      );
     }
   }
   if (r.key && ctx.method === "GET" && ctx.get("range") === "bytes=0-0") return firstByte(ctx, r);

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { Hono } from "hono";
 import { loadConfig } from "../../src/config/load.ts";
+import { resolveSecrets } from "../../src/config/master_key.ts";
+import { s3Deps } from "../../src/store/from_config.ts";
 import { buildApps, listen } from "../../src/server/listeners.ts";
 import { silentLogger } from "../../src/server/log.ts";
 import { Metrics } from "../../src/server/metrics.ts";
@@ -18,11 +20,13 @@ async function setup(store?: (budget: ByteBudget) => unknown) {
   });
   const budget = new ByteBudget(config.limits.memoryBudget);
   const metrics = new Metrics(budget);
+  const secrets = await resolveSecrets(config, {});
   const deps = {
     config,
     store: (store?.(budget) ?? new FsStore({ root })) as FsStore,
     metrics,
     logger: silentLogger,
+    s3: s3Deps({ config, secrets, budget, metrics }),
   };
   return { deps, apps: buildApps(deps), cleanup: () => Deno.remove(root, { recursive: true }) };
 }
@@ -93,13 +97,13 @@ Deno.test("metrics expose bytes, budget and requests by route and status", async
   }
 });
 
-Deno.test("unimplemented routes answer in each protocol's own error dialect", async () => {
+Deno.test("refusals answer in each protocol's own error dialect", async () => {
   const { apps, cleanup } = await setup();
   try {
     const s3 = await apps.s3.request("/bucket/key", { method: "PUT", body: "x" });
-    assert.equal(s3.status, 501);
+    assert.equal(s3.status, 403);
     assert.equal(s3.headers.get("content-type"), "application/xml");
-    assert.match(await s3.text(), /<Code>NotImplemented<\/Code>/);
+    assert.match(await s3.text(), /<Code>AccessDenied<\/Code>/);
     const oci = await apps.registry.request("/v2/library/x/manifests/latest");
     assert.equal(oci.status, 501);
     assert.deepEqual((await oci.json()).errors[0].code, "UNSUPPORTED");

@@ -1,0 +1,285 @@
+/**
+ * Multipart uploads. All state lives in the bucket's store, never in this
+ * process, so consecutive calls of one upload may reach different replicas:
+ *
+ *   .blobgate/uploads/<uploadId>             key, metadata (with the wrapped DEK)
+ *   .blobgate/uploads/<uploadId>/parts/<N>   plaintext size and MD5, upstream ETag
+ *
+ * Each part is sealed as its own segment (segment = part number) and streamed
+ * upstream as one part of known ciphertext length. Complete writes the sealed
+ * manifest, then completes upstream.
+ */
+import { createHash } from "node:crypto";
+import { cipherSize } from "../crypto/format.ts";
+import { NotFoundError } from "../store/errors.ts";
+import type { Metadata, ObjectStore } from "../store/object_store.ts";
+import { requestBody } from "./body.ts";
+import {
+  existingBucketStore,
+  metadataFromHeaders,
+  quote,
+  type S3Request,
+  xmlResponse,
+} from "./context.ts";
+import { S3Error } from "./errors.ts";
+import type { Manifest } from "./manifest.ts";
+import { objectKey } from "./object_handlers.ts";
+import { INTERNAL_PREFIX, MANIFEST_META } from "./sealed_objects.ts";
+import { children, childText, parseXml, XmlError } from "./xml.ts";
+
+const MIN_PART = 5 * 2 ** 20;
+
+interface UploadRecord {
+  key: string;
+  metadata: Metadata;
+  contentType?: string;
+  initiated: string;
+}
+
+interface PartRecord {
+  n: number;
+  size: number;
+  md5: string;
+  etag: string;
+  at: string;
+}
+
+const recordKey = (uploadId: string) => `${INTERNAL_PREFIX}uploads/${encodeURIComponent(uploadId)}`;
+const partsPrefix = (uploadId: string) => `${recordKey(uploadId)}/parts/`;
+
+export async function createUpload(r: S3Request): Promise<Response> {
+  const key = objectKey(r);
+  const store = await existingBucketStore(r, "write");
+  const { metadata: envelope } = await r.deps.objects.envelope(r.credential.kid);
+  const metadata = {
+    ...metadataFromHeaders(r.req.headers),
+    ...envelope,
+    [MANIFEST_META]: crypto.randomUUID(),
+  };
+  const contentType = r.req.headers.get("content-type") ?? undefined;
+  const uploadId = await store.createMultipart(key, { metadata, contentType });
+  const record: UploadRecord = { key, metadata, contentType, initiated: new Date().toISOString() };
+  await putJson(store, recordKey(uploadId), record);
+  return xmlResponse("InitiateMultipartUploadResult", {
+    Bucket: r.target.bucket!,
+    Key: key,
+    UploadId: uploadId,
+  });
+}
+
+export async function uploadPart(r: S3Request): Promise<Response> {
+  const key = objectKey(r);
+  const store = await existingBucketStore(r, "write");
+  const { uploadId, partNumber } = uploadParams(r.target.query);
+  const record = await readUpload(store, uploadId, key);
+  const env = await r.deps.objects.openEnvelope(record.metadata);
+  const cipher = await r.deps.objects.cipher(env);
+  const body = requestBody(r.req, r.verified);
+  const sealed = r.deps.objects.seal(body.stream, cipher, {
+    frameSize: env.frameSize,
+    segment: partNumber,
+  });
+  const uploaded = await store.uploadPart(key, uploadId, partNumber, {
+    stream: sealed,
+    length: cipherSize(body.length, env.frameSize),
+  });
+  body.verify();
+  const part: PartRecord = {
+    n: partNumber,
+    size: body.length,
+    md5: body.md5(),
+    etag: uploaded.etag,
+    at: new Date().toISOString(),
+  };
+  await putJson(store, `${partsPrefix(uploadId)}${partNumber}`, part);
+  return new Response(null, { status: 200, headers: { etag: quote(part.md5) } });
+}
+
+export async function listParts(r: S3Request): Promise<Response> {
+  const key = objectKey(r);
+  const store = await existingBucketStore(r, "write");
+  const { uploadId } = uploadParams(r.target.query, false);
+  await readUpload(store, uploadId, key);
+  const parts = await readParts(store, uploadId);
+  return xmlResponse("ListPartsResult", {
+    Bucket: r.target.bucket!,
+    Key: key,
+    UploadId: uploadId,
+    PartNumberMarker: 0,
+    MaxParts: 10000,
+    IsTruncated: false,
+    Part: parts.map((p) => ({
+      PartNumber: p.n,
+      LastModified: new Date(p.at),
+      ETag: quote(p.md5),
+      Size: p.size,
+    })),
+  });
+}
+
+export async function completeUpload(r: S3Request): Promise<Response> {
+  const key = objectKey(r);
+  const store = await existingBucketStore(r, "write");
+  const { uploadId } = uploadParams(r.target.query, false);
+  const record = await readUpload(store, uploadId, key);
+  const asked = parseCompletion(await r.req.text());
+  const stored = new Map((await readParts(store, uploadId)).map((p) => [p.n, p]));
+  const parts = asked.map(({ n, etag }, i) => {
+    const part = stored.get(n);
+    if (!part || part.md5 !== etag) {
+      throw new S3Error("InvalidPart", "One or more of the specified parts could not be found.");
+    }
+    if (i < asked.length - 1 && part.size < MIN_PART) {
+      throw new S3Error(
+        "EntityTooSmall",
+        "Your proposed upload is smaller than the minimum allowed size",
+      );
+    }
+    return part;
+  });
+  const md5 = createHash("md5");
+  for (const p of parts) md5.update(hexBytes(p.md5));
+  const manifest: Manifest = {
+    etag: `${md5.digest("hex")}-${parts.length}`,
+    size: parts.reduce((n, p) => n + p.size, 0),
+    parts: parts.map(({ n, size, md5 }) => ({ n, size, md5 })),
+  };
+  const env = await r.deps.objects.openEnvelope(record.metadata);
+  await r.deps.objects.writeManifest(
+    store,
+    record.metadata[MANIFEST_META],
+    await r.deps.objects.cipher(env),
+    manifest,
+  );
+  await store.completeMultipart(
+    key,
+    uploadId,
+    parts.map((p) => ({ partNumber: p.n, etag: p.etag })),
+  );
+  await dropRecords(store, uploadId);
+  return xmlResponse("CompleteMultipartUploadResult", {
+    Location: `/${r.target.bucket}/${key}`,
+    Bucket: r.target.bucket!,
+    Key: key,
+    ETag: quote(manifest.etag),
+  });
+}
+
+export async function abortUpload(r: S3Request): Promise<Response> {
+  const key = objectKey(r);
+  const store = await existingBucketStore(r, "write");
+  const { uploadId } = uploadParams(r.target.query, false);
+  await readUpload(store, uploadId, key);
+  await store.abortMultipart(key, uploadId).catch((e) => {
+    if (!(e instanceof NotFoundError)) throw e;
+  });
+  await dropRecords(store, uploadId);
+  return new Response(null, { status: 204 });
+}
+
+export async function listUploads(r: S3Request): Promise<Response> {
+  const store = await existingBucketStore(r, "list");
+  const prefix = r.target.query.get("prefix") ?? "";
+  const uploads = (await store.listMultipartUploads(prefix))
+    .filter((u) => !u.key.startsWith(INTERNAL_PREFIX));
+  return xmlResponse("ListMultipartUploadsResult", {
+    Bucket: r.target.bucket!,
+    Prefix: prefix,
+    MaxUploads: 1000,
+    IsTruncated: false,
+    Upload: uploads.map((u) => ({ Key: u.key, UploadId: u.uploadId, Initiated: u.initiated })),
+  });
+}
+
+function uploadParams(query: URLSearchParams, withPart = true) {
+  const uploadId = query.get("uploadId") ?? "";
+  if (uploadId === "") throw new S3Error("InvalidArgument", "An uploadId must be given");
+  const partNumber = Number(query.get("partNumber"));
+  if (withPart && (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000)) {
+    throw new S3Error(
+      "InvalidArgument",
+      "Part number must be an integer between 1 and 10000, inclusive",
+    );
+  }
+  return { uploadId, partNumber };
+}
+
+async function readUpload(
+  store: ObjectStore,
+  uploadId: string,
+  key: string,
+): Promise<UploadRecord> {
+  const record = await getJson<UploadRecord>(store, recordKey(uploadId));
+  if (!record || record.key !== key) {
+    throw new S3Error("NoSuchUpload", "The specified multipart upload does not exist.");
+  }
+  return record;
+}
+
+async function readParts(store: ObjectStore, uploadId: string): Promise<PartRecord[]> {
+  const parts: PartRecord[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.list({ prefix: partsPrefix(uploadId), continuationToken: token });
+    for (const o of page.objects) {
+      const part = await getJson<PartRecord>(store, o.key);
+      if (part) parts.push(part);
+    }
+    token = page.continuationToken;
+  } while (token);
+  return parts.sort((a, b) => a.n - b.n);
+}
+
+async function dropRecords(store: ObjectStore, uploadId: string): Promise<void> {
+  for (const part of await readParts(store, uploadId)) {
+    await store.delete(`${partsPrefix(uploadId)}${part.n}`);
+  }
+  await store.delete(recordKey(uploadId));
+}
+
+function parseCompletion(text: string): { n: number; etag: string }[] {
+  let doc;
+  try {
+    doc = parseXml(text);
+  } catch (e) {
+    if (e instanceof XmlError) throw malformed();
+    throw e;
+  }
+  if (doc.name !== "CompleteMultipartUpload") throw malformed();
+  const parts = children(doc, "Part").map((p) => ({
+    n: Number(childText(p, "PartNumber")),
+    etag: (childText(p, "ETag") ?? "").replace(/"/g, ""),
+  }));
+  if (parts.length === 0 || parts.some((p) => !Number.isInteger(p.n))) throw malformed();
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i].n <= parts[i - 1].n) {
+      throw new S3Error("InvalidPartOrder", "The list of parts was not in ascending order.");
+    }
+  }
+  return parts;
+}
+
+function malformed(): S3Error {
+  return new S3Error(
+    "MalformedXML",
+    "The XML you provided was not well-formed or did not validate against our published schema.",
+  );
+}
+
+async function putJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
+  await store.put(key, ReadableStream.from([new TextEncoder().encode(JSON.stringify(value))]));
+}
+
+async function getJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  try {
+    const got = await store.get(key);
+    return JSON.parse(await new Response(got.body).text()) as T;
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  }
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+}

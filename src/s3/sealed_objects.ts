@@ -1,0 +1,339 @@
+/**
+ * Encrypted objects as S3 clients see them: written sealed, described with
+ * plaintext size and ETag, and read back by range through the frames that
+ * cover it. Objects without an envelope pass through untouched.
+ *
+ * Upstream metadata of a sealed object: the envelope fields (bg-v, bg-kid,
+ * bg-dek, bg-fs), then either bg-etag (one segment, the body is segment 0) or
+ * bg-mid (multipart: segments are part numbers, and the sealed manifest at
+ * .blobgate/manifests/<bg-mid> lists them). Client metadata sits beside them.
+ */
+import {
+  type Envelope,
+  envelopeKid,
+  envelopeMetadata,
+  isSealed,
+  META,
+  newEnvelope,
+  openEnvelope,
+  rewrapMetadata,
+} from "../crypto/envelope.ts";
+import {
+  cipherSize,
+  plainSize,
+  planRange,
+  type SegmentLayout,
+  wholeRuns,
+} from "../crypto/format.ts";
+import type { CipherEngine, FrameCipher } from "../crypto/frame_cipher.ts";
+import type { Metrics } from "../server/metrics.ts";
+import { type ByteBudget, Gate } from "../streams/budget.ts";
+import { DigestStream } from "../streams/digest.ts";
+import { meter } from "../streams/meter.ts";
+import { open } from "../streams/open.ts";
+import { budgetedParts, type Part } from "../streams/parts.ts";
+import { seal } from "../streams/seal.ts";
+import { slice } from "../streams/slice.ts";
+import type {
+  ByteRange,
+  Metadata,
+  ObjectInfo,
+  ObjectStore,
+  UploadedPart,
+} from "../store/object_store.ts";
+import type { RequestBody } from "./body.ts";
+import type { Keyring } from "./keyring.ts";
+import { type Manifest, type ManifestPart, openManifest, sealManifest } from "./manifest.ts";
+
+/** Keys under this prefix hold blobgate's own state and are never listed. */
+export const INTERNAL_PREFIX = ".blobgate/";
+export const ETAG_META = "bg-etag";
+export const MANIFEST_META = "bg-mid";
+
+export function manifestKey(id: string): string {
+  return `${INTERNAL_PREFIX}manifests/${id}`;
+}
+
+export interface SealedObjectsOptions {
+  keyring: Keyring;
+  engine: CipherEngine;
+  frameSize: number;
+  depth: number;
+  partSize: number;
+  budget: ByteBudget;
+  metrics: Metrics;
+}
+
+/** An object as a client sees it. */
+export interface Described {
+  info: ObjectInfo;
+  sealed: boolean;
+  size: number;
+  etag: string;
+  /** Client metadata, without blobgate's own fields. */
+  metadata: Metadata;
+  /** Sealed objects: the segments in order, and the frame size. */
+  layout?: SegmentLayout[];
+  frameSize?: number;
+}
+
+export class SealedObjects {
+  readonly #opts: SealedObjectsOptions;
+  readonly #manifests = new Map<string, Promise<Manifest>>();
+
+  constructor(opts: SealedObjectsOptions) {
+    this.#opts = opts;
+  }
+
+  /** A fresh envelope for `kid` and the metadata that records it. */
+  async envelope(kid: string): Promise<{ env: Envelope; metadata: Metadata }> {
+    const env = newEnvelope(kid, this.#opts.frameSize);
+    const metadata = await envelopeMetadata(await this.#opts.keyring.kek(kid), env);
+    return { env, metadata };
+  }
+
+  cipher(env: Envelope): Promise<FrameCipher> {
+    return this.#opts.engine(env.rawDek);
+  }
+
+  /** Seals a plaintext stream as one segment, counting the bytes. */
+  seal(
+    plain: ReadableStream<Uint8Array>,
+    cipher: FrameCipher,
+    opts: { frameSize: number; segment: number },
+  ): ReadableStream<Uint8Array> {
+    const { depth, metrics } = this.#opts;
+    return plain.pipeThrough(meter((n) => metrics.bytesSealed.add(n)))
+      .pipeThrough(seal({ cipher, depth, ...opts }));
+  }
+
+  /** Opens the envelope recorded in `metadata`. */
+  async openEnvelope(metadata: Metadata): Promise<Envelope> {
+    return await openEnvelope(metadata, await this.#opts.keyring.kek(envelopeKid(metadata)));
+  }
+
+  /** The same DEK wrapped for `kid`: a metadata-only change for copies and rotation. */
+  async rewrap(metadata: Metadata, kid: string): Promise<Metadata> {
+    const from = await this.#opts.keyring.kek(envelopeKid(metadata));
+    return await rewrapMetadata(metadata, from, { kid, kek: await this.#opts.keyring.kek(kid) });
+  }
+
+  /** Seals `body` into `key`; nothing is visible unless every check passed. */
+  async write(
+    store: ObjectStore,
+    key: string,
+    body: RequestBody,
+    opts: { kid: string; metadata: Metadata; contentType?: string },
+  ): Promise<{ etag: string }> {
+    const { env, metadata } = await this.envelope(opts.kid);
+    const cipher = await this.cipher(env);
+    if (body.length <= this.#opts.partSize) {
+      return await this.#writeSingle(store, key, body, cipher, {
+        ...opts,
+        metadata: { ...opts.metadata, ...metadata },
+      });
+    }
+    const id = crypto.randomUUID();
+    const uploadId = await store.createMultipart(key, {
+      metadata: { ...opts.metadata, ...metadata, [MANIFEST_META]: id },
+      contentType: opts.contentType,
+    });
+    try {
+      const { parts, uploaded } = await this.#writeParts(store, key, uploadId, body, cipher);
+      body.verify();
+      const manifest: Manifest = { etag: body.md5(), size: body.length, parts };
+      await this.writeManifest(store, id, cipher, manifest);
+      await store.completeMultipart(key, uploadId, uploaded);
+      return { etag: manifest.etag };
+    } catch (e) {
+      await store.abortMultipart(key, uploadId).catch(() => {});
+      throw e;
+    }
+  }
+
+  async #writeSingle(
+    store: ObjectStore,
+    key: string,
+    body: RequestBody,
+    cipher: FrameCipher,
+    opts: { metadata: Metadata; contentType?: string },
+  ): Promise<{ etag: string }> {
+    const { frameSize, budget } = this.#opts;
+    const permit = await budget.acquire(cipherSize(body.length, frameSize));
+    try {
+      const sealed = await collectBytes(this.seal(body.stream, cipher, { frameSize, segment: 0 }));
+      body.verify();
+      const etag = body.md5();
+      await store.put(key, ReadableStream.from([sealed]), {
+        metadata: { ...opts.metadata, [ETAG_META]: etag },
+        contentType: opts.contentType,
+      });
+      return { etag };
+    } finally {
+      permit.release();
+    }
+  }
+
+  /** Cuts a long body into part-sized segments, sealed and uploaded a few at a time. */
+  async #writeParts(
+    store: ObjectStore,
+    key: string,
+    uploadId: string,
+    body: RequestBody,
+    cipher: FrameCipher,
+  ) {
+    const { partSize, budget } = this.#opts;
+    const gate = new Gate(4);
+    const pending: Promise<[ManifestPart, UploadedPart]>[] = [];
+    const reader = body.stream.pipeThrough(budgetedParts(partSize, budget)).getReader();
+    try {
+      while (true) {
+        const slot = await gate.acquire();
+        const next = await reader.read();
+        if (next.done) {
+          slot.release();
+          break;
+        }
+        const part = next.value;
+        const work = this.#sealPart(store, key, uploadId, part, cipher).finally(() => {
+          slot.release();
+          part.permit.release();
+        });
+        work.catch(() => {});
+        pending.push(work);
+      }
+      const done = await Promise.all(pending);
+      return { parts: done.map(([m]) => m), uploaded: done.map(([, u]) => u) };
+    } catch (e) {
+      await reader.cancel(e).catch(() => {});
+      await Promise.allSettled(pending);
+      throw e;
+    }
+  }
+
+  async #sealPart(
+    store: ObjectStore,
+    key: string,
+    uploadId: string,
+    part: Part,
+    cipher: FrameCipher,
+  ): Promise<[ManifestPart, UploadedPart]> {
+    const md5 = new DigestStream("md5");
+    const plain = ReadableStream.from([part.bytes]).pipeThrough(md5);
+    const sealed = await collectBytes(
+      this.seal(plain, cipher, { frameSize: this.#opts.frameSize, segment: part.number }),
+    );
+    const uploaded = await store.uploadPart(key, uploadId, part.number, sealed);
+    return [{ n: part.number, size: part.bytes.byteLength, md5: md5.hex }, uploaded];
+  }
+
+  async writeManifest(
+    store: ObjectStore,
+    id: string,
+    cipher: FrameCipher,
+    manifest: Manifest,
+  ): Promise<void> {
+    const bytes = await sealManifest(cipher, id, manifest);
+    await store.put(manifestKey(id), ReadableStream.from([bytes]));
+  }
+
+  /** The client's view of a stored object. */
+  async describe(store: ObjectStore, info: ObjectInfo): Promise<Described> {
+    const metadata = clientMetadata(info.metadata);
+    if (!isSealed(info.metadata)) {
+      return { info, sealed: false, size: info.size, etag: info.etag, metadata };
+    }
+    const frameSize = Number(info.metadata[META.frameSize]);
+    const id = info.metadata[MANIFEST_META];
+    if (id) {
+      const manifest = await this.#manifest(store, info, id);
+      const layout = manifest.parts.map((p) => ({ segment: p.n, plainSize: p.size }));
+      return {
+        info,
+        sealed: true,
+        size: manifest.size,
+        etag: manifest.etag,
+        metadata,
+        layout,
+        frameSize,
+      };
+    }
+    const size = plainSize(info.size, frameSize);
+    const layout = [{ segment: 0, plainSize: size }];
+    const etag = info.metadata[ETAG_META] ?? info.etag;
+    return { info, sealed: true, size, etag, metadata, layout, frameSize };
+  }
+
+  #manifest(store: ObjectStore, info: ObjectInfo, id: string): Promise<Manifest> {
+    let manifest = this.#manifests.get(id);
+    if (!manifest) {
+      manifest = (async () => {
+        const env = await this.openEnvelope(info.metadata);
+        const got = await store.get(manifestKey(id));
+        return await openManifest(await this.cipher(env), id, await collectBytes(got.body));
+      })();
+      manifest.catch(() => this.#manifests.delete(id));
+      if (this.#manifests.size > 10_000) this.#manifests.clear();
+      this.#manifests.set(id, manifest);
+    }
+    return manifest;
+  }
+
+  /**
+   * The plaintext of `range` (or all of it). The upstream read is pinned to
+   * the described version, and a frame that fails authentication errors the
+   * stream, so the client sees a broken transfer, never wrong bytes.
+   */
+  async read(
+    store: ObjectStore,
+    described: Described,
+    range?: ByteRange,
+    signal?: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const { info } = described;
+    if (!described.sealed) {
+      const got = await store.get(info.key, { range, ifMatch: info.etag, signal });
+      return got.body;
+    }
+    const env = await this.openEnvelope(info.metadata);
+    const cipher = await this.cipher(env);
+    const frameSize = described.frameSize!;
+    const layout = described.layout!;
+    const { depth, metrics } = this.#opts;
+    const opened = (body: ReadableStream<Uint8Array>, runs: ReturnType<typeof wholeRuns>) =>
+      body.pipeThrough(open({ cipher, frameSize, runs, depth }))
+        .pipeThrough(meter((n) => metrics.bytesOpened.add(n)));
+    if (described.size === 0) {
+      const got = await store.get(info.key, { ifMatch: info.etag, signal });
+      return opened(got.body, wholeRuns(layout, frameSize));
+    }
+    const plan = planRange(layout, frameSize, range ?? { start: 0, end: described.size - 1 });
+    const got = await store.get(info.key, {
+      range: { start: plan.cipherStart, end: plan.cipherEnd },
+      ifMatch: info.etag,
+      signal,
+    });
+    return opened(got.body, plan.runs).pipeThrough(slice(plan.skip, plan.take));
+  }
+}
+
+/** Client metadata: everything but blobgate's own bg-* fields. */
+export function clientMetadata(metadata: Metadata): Metadata {
+  return Object.fromEntries(Object.entries(metadata).filter(([k]) => !k.startsWith("bg-")));
+}
+
+async function collectBytes(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+/**
+ * Runs blobgate's listeners in this process on random loopback ports, over
+ * the fs store or a real upstream S3, for end-to-end tests with real clients.
+ */
+import { loadConfig } from "../../src/config/load.ts";
+import { resolveSecrets } from "../../src/config/master_key.ts";
+import type { Credential } from "../../src/config/schema.ts";
+import { buildApps, listen } from "../../src/server/listeners.ts";
+import { silentLogger } from "../../src/server/log.ts";
+import { Metrics } from "../../src/server/metrics.ts";
+import { ByteBudget } from "../../src/streams/budget.ts";
+import { s3Deps, storeFromConfig } from "../../src/store/from_config.ts";
+import type { Upstream } from "./s3rver.ts";
+
+export interface Blobgate {
+  s3: string;
+  registry: string;
+  credentials: Credential[];
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+export const CREDENTIALS: Credential[] = [
+  {
+    accessKeyId: "ALICEKEY",
+    secretAccessKey: "alice-secret-key",
+    kid: "alice",
+    buckets: [{ name: "*", actions: ["read", "write", "delete", "list"] }],
+    repositories: [],
+  },
+  {
+    accessKeyId: "BOBKEY",
+    secretAccessKey: "bob-secret-key",
+    kid: "bob",
+    buckets: [{ name: "shared", actions: ["read", "write", "list"] }],
+    repositories: [],
+  },
+];
+
+export async function startBlobgate(
+  opts: { upstream?: Upstream; env?: Record<string, string> } = {},
+): Promise<Blobgate> {
+  const root = await Deno.makeTempDir({ prefix: "blobgate-e2e-" });
+  const store = opts.upstream
+    ? {
+      type: "s3",
+      endpoint: opts.upstream.endpoint,
+      region: opts.upstream.region,
+      bucket: opts.upstream.bucket,
+      prefix: opts.upstream.prefix,
+      accessKeyId: opts.upstream.credentials.accessKeyId,
+      secretAccessKey: opts.upstream.credentials.secretAccessKey,
+    }
+    : { type: "fs", path: root };
+  const config = await loadConfig(undefined, {
+    BLOBGATE_STORE: JSON.stringify(store),
+    BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
+    BLOBGATE_MASTER_KEY: "ab".repeat(32),
+    BLOBGATE_LISTEN__S3: "127.0.0.1:0",
+    BLOBGATE_LISTEN__REGISTRY: "127.0.0.1:0",
+    BLOBGATE_LIMITS__PART_SIZE: "5MiB",
+    ...opts.env,
+  });
+  const secrets = await resolveSecrets(config, { BLOBGATE_MASTER_KEY: "ab".repeat(32) });
+  const budget = new ByteBudget(config.limits.memoryBudget);
+  const metrics = new Metrics(budget);
+  const deps = {
+    config,
+    store: storeFromConfig(config, budget),
+    metrics,
+    logger: silentLogger,
+    s3: s3Deps({ config, secrets, budget, metrics }),
+  };
+  const running = await listen(deps, buildApps(deps));
+  return {
+    s3: `http://127.0.0.1:${running.s3.addr.port}`,
+    registry: `http://127.0.0.1:${running.registry.addr.port}`,
+    credentials: CREDENTIALS,
+    metrics,
+    stop: async () => {
+      await running.drain();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
