@@ -1,4 +1,5 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects and CopyObject. */
+import { countingReads } from "../store/counting_reads.ts";
 import type { ByteRange } from "../store/object_store.ts";
 import { requestBody } from "./body.ts";
 import {
@@ -97,7 +98,11 @@ export async function copyObject(r: S3Request): Promise<Response> {
   if (srcBucket !== r.target.bucket) {
     throw new S3Error("NotImplemented", "Copies between buckets are not supported yet.");
   }
-  const store = await existingBucketStore(r, "write");
+  const store = countingReads(
+    await existingBucketStore(r, "write"),
+    (n) => r.deps.metrics.copyBodyBytes.add(n),
+    { ignorePrefix: INTERNAL_PREFIX },
+  );
   const info = await store.head(srcKey);
   const source = await r.deps.objects.describe(store, info);
   const preconditionFailed = conditional(copyConditions(r.req.headers), source);

@@ -40,6 +40,11 @@ export class Metrics {
     "blobgate_bytes_opened_total",
     "Plaintext bytes decrypted and authenticated",
   );
+  /** Object body bytes read from the store while handling copies: should stay 0. */
+  readonly copyBodyBytes = new Counter(
+    "blobgate_copy_body_bytes_total",
+    "Object body bytes read from the store by copy handling",
+  );
   readonly requests = new LabeledCounter(
     "blobgate_requests_total",
     "Requests by listener, route and status",
@@ -50,7 +55,14 @@ export class Metrics {
 
   render(): string {
     const lines: string[] = [];
-    for (const c of [this.bytesIn, this.bytesOut, this.bytesSealed, this.bytesOpened]) {
+    const counters = [
+      this.bytesIn,
+      this.bytesOut,
+      this.bytesSealed,
+      this.bytesOpened,
+      this.copyBodyBytes,
+    ];
+    for (const c of counters) {
       lines.push(`# HELP ${c.name} ${c.help}`, `# TYPE ${c.name} counter`, `${c.name} ${c.value}`);
     }
     const gauge = "blobgate_budget_in_use_bytes";

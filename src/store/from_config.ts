@@ -40,6 +40,7 @@ export function s3Deps(
   });
   return {
     buckets: bucketsFromConfig(config, budget),
+    metrics,
     keyring,
     objects,
     domains: config.s3.domains,
