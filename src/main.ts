@@ -42,7 +42,7 @@ async function serve(configPath: string | undefined): Promise<number> {
   const budget = new ByteBudget(config.limits.memoryBudget);
   const metrics = new Metrics(budget);
   const store = storeFromConfig(config, budget);
-  const s3 = s3Deps({ config, secrets, budget, metrics });
+  const s3 = s3Deps({ config, secrets, budget, metrics, logger });
   const deps = { config, store, metrics, logger, s3 };
   const running = await listen(deps, buildApps(deps));
   printBanner(config, secrets, running.s3.addr, running.registry.addr);

@@ -50,7 +50,12 @@ export function s3App(deps: S3Deps): Hono {
   });
   app.onError((error, c) => {
     const s3Error = toS3Error(error);
-    if (s3Error.code === "InternalError") console.error(error);
+    if (s3Error.status >= 500) {
+      deps.logger.log("error", "s3 request failed", {
+        error: (error as Error).name,
+        message: (error as Error).message,
+      });
+    }
     return renderS3Error(s3Error, c.req.path, crypto.randomUUID().replaceAll("-", ""));
   });
   return app;

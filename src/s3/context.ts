@@ -3,6 +3,7 @@
  * credential, and the shared parts. Handlers stay thin: parse, call, map.
  */
 import type { Credential } from "../config/schema.ts";
+import type { Logger } from "../server/log.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { BucketSpace } from "../store/buckets.ts";
 import type { ObjectStore } from "../store/object_store.ts";
@@ -16,6 +17,7 @@ import { renderXml, type XmlNode } from "./xml.ts";
 export interface S3Deps {
   buckets: BucketSpace;
   metrics: Metrics;
+  logger: Logger;
   keyring: Keyring;
   objects: SealedObjects;
   /** Host names under which buckets are virtual hosts (bucket.<domain>). */

@@ -93,6 +93,10 @@ export function toS3Error(error: unknown): S3Error {
   if (error instanceof BucketNotEmptyError) {
     return new S3Error("BucketNotEmpty", "The bucket you tried to delete is not empty");
   }
+  if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset) {
+    // The client went away mid-body; the upload was aborted.
+    return new S3Error("IncompleteBody", "The request body ended before its declared length.");
+  }
   if (error instanceof UnavailableError) {
     return new S3Error("ServiceUnavailable", "Please reduce your request rate.");
   }

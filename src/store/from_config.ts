@@ -5,6 +5,7 @@ import { cipherEngine } from "../crypto/engine.ts";
 import type { S3Deps } from "../s3/context.ts";
 import { Keyring } from "../s3/keyring.ts";
 import { SealedObjects } from "../s3/sealed_objects.ts";
+import type { Logger } from "../server/log.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { ByteBudget } from "../streams/budget.ts";
 import { type BucketSpace, FsBuckets, S3Buckets } from "./buckets.ts";
@@ -25,9 +26,9 @@ export function bucketsFromConfig(config: Config, budget: ByteBudget): BucketSpa
 }
 
 export function s3Deps(
-  opts: { config: Config; secrets: Secrets; budget: ByteBudget; metrics: Metrics },
+  opts: { config: Config; secrets: Secrets; budget: ByteBudget; metrics: Metrics; logger: Logger },
 ): S3Deps {
-  const { config, secrets, budget, metrics } = opts;
+  const { config, secrets, budget, metrics, logger } = opts;
   const keyring = new Keyring(secrets.credentials, secrets.masterKey);
   const objects = new SealedObjects({
     keyring,
@@ -41,6 +42,7 @@ export function s3Deps(
   return {
     buckets: bucketsFromConfig(config, budget),
     metrics,
+    logger,
     keyring,
     objects,
     domains: config.s3.domains,

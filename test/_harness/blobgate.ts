@@ -69,13 +69,13 @@ export async function startBlobgate(
     store: storeFromConfig(config, budget),
     metrics,
     logger: silentLogger,
-    s3: s3Deps({ config, secrets, budget, metrics }),
+    s3: s3Deps({ config, secrets, budget, metrics, logger: silentLogger }),
   };
   const running = await listen(deps, buildApps(deps));
   return {
     s3: `http://127.0.0.1:${running.s3.addr.port}`,
     registry: `http://127.0.0.1:${running.registry.addr.port}`,
-    credentials: CREDENTIALS,
+    credentials: structuredClone(CREDENTIALS),
     metrics,
     stop: async () => {
       await running.drain();

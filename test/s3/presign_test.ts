@@ -1,35 +1,9 @@
 /** Requests signed by the AWS SDK's own signer, including presigned URLs. */
 import { strict as assert } from "node:assert";
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Error } from "../../src/s3/errors.ts";
 import { verifyRequest } from "../../src/s3/sigv4.ts";
-
-/** The SDK's hash interface over node:crypto. */
-class Sha256 {
-  #key?: Uint8Array;
-  #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    if (typeof secret === "string") this.#key = new TextEncoder().encode(secret);
-    else if (secret instanceof ArrayBuffer) this.#key = new Uint8Array(secret);
-    else if (secret) {
-      this.#key = new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
-    }
-    this.#hash = this.#make();
-  }
-  #make() {
-    return this.#key ? createHmac("sha256", this.#key) : createHash("sha256");
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash.update(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
-  }
-  digest() {
-    return Promise.resolve(new Uint8Array(this.#hash.digest()));
-  }
-  reset() {
-    this.#hash = this.#make();
-  }
-}
+import { Sha256 } from "../_helpers/sha256.ts";
 
 const credentials = { accessKeyId: "AKIDBLOBGATE", secretAccessKey: "a-secret/with+chars" };
 const secretFor = (

@@ -26,7 +26,7 @@ async function setup(store?: (budget: ByteBudget) => unknown) {
     store: (store?.(budget) ?? new FsStore({ root })) as FsStore,
     metrics,
     logger: silentLogger,
-    s3: s3Deps({ config, secrets, budget, metrics }),
+    s3: s3Deps({ config, secrets, budget, metrics, logger: silentLogger }),
   };
   return { deps, apps: buildApps(deps), cleanup: () => Deno.remove(root, { recursive: true }) };
 }
