@@ -30,19 +30,34 @@ export async function putObject(r: S3Request): Promise<Response> {
 export async function getObject(r: S3Request): Promise<Response> {
   const key = objectKey(r);
   const store = await existingBucketStore(r, "read");
-  const described = await r.deps.objects.describe(store, await store.head(key));
-  const notModified = conditional(r.req.headers, described);
-  if (notModified) return notModified;
+  const wantsRange = r.req.method === "GET" && r.req.headers.has("range");
+  // A whole-object GET reads metadata and body in one upstream request; a
+  // ranged one needs the layout first, to know which frames to fetch.
+  const whole = r.req.method === "GET" && !wantsRange ? await store.get(key) : undefined;
+  const described = await r.deps.objects.describe(store, whole?.info ?? await store.head(key));
+  try {
+    const notModified = conditional(r.req.headers, described);
+    if (notModified) {
+      await whole?.body.cancel();
+      return notModified;
+    }
+  } catch (e) {
+    await whole?.body.cancel();
+    throw e;
+  }
   const headers = objectHeaders(described);
+  if (r.req.method === "HEAD") return new Response(null, { status: 200, headers });
+  if (whole) {
+    const body = await r.deps.objects.open(described, whole.body);
+    return new Response(body, { status: 200, headers });
+  }
   const range = requestedRange(r.req.headers.get("range"), described.size);
   if (range) {
     headers.set("content-range", `bytes ${range.start}-${range.end}/${described.size}`);
     headers.set("content-length", String(range.end - range.start + 1));
   }
-  const status = range ? 206 : 200;
-  if (r.req.method === "HEAD") return new Response(null, { status, headers });
-  const body = await r.deps.objects.read(store, described, range, r.req.signal);
-  return new Response(body, { status, headers });
+  const body = await r.deps.objects.read(store, described, range);
+  return new Response(body, { status: range ? 206 : 200, headers });
 }
 
 export async function deleteObject(r: S3Request): Promise<Response> {

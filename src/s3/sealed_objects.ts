@@ -20,6 +20,7 @@ import {
 } from "../crypto/envelope.ts";
 import {
   cipherSize,
+  type FrameRun,
   plainSize,
   planRange,
   type SegmentLayout,
@@ -211,6 +212,7 @@ export class SealedObjects {
     }
   }
 
+  /** Seals one buffered part straight into its upload, so no sealed copy is held. */
   async #sealPart(
     store: ObjectStore,
     key: string,
@@ -218,12 +220,13 @@ export class SealedObjects {
     part: Part,
     cipher: FrameCipher,
   ): Promise<[ManifestPart, UploadedPart]> {
+    const { frameSize } = this.#opts;
     const md5 = new DigestStream("md5");
     const plain = ReadableStream.from([part.bytes]).pipeThrough(md5);
-    const sealed = await collectBytes(
-      this.seal(plain, cipher, { frameSize: this.#opts.frameSize, segment: part.number }),
-    );
-    const uploaded = await store.uploadPart(key, uploadId, part.number, sealed);
+    const uploaded = await store.uploadPart(key, uploadId, part.number, {
+      stream: this.seal(plain, cipher, { frameSize, segment: part.number }),
+      length: cipherSize(part.bytes.byteLength, frameSize),
+    });
     return [{ n: part.number, size: part.bytes.byteLength, md5: md5.hex }, uploaded];
   }
 
@@ -288,32 +291,39 @@ export class SealedObjects {
     store: ObjectStore,
     described: Described,
     range?: ByteRange,
-    signal?: AbortSignal,
   ): Promise<ReadableStream<Uint8Array>> {
     const { info } = described;
     if (!described.sealed) {
-      const got = await store.get(info.key, { range, ifMatch: info.etag, signal });
-      return got.body;
+      return (await store.get(info.key, { range, ifMatch: info.etag })).body;
     }
-    const env = await this.openEnvelope(info.metadata);
-    const cipher = await this.cipher(env);
-    const frameSize = described.frameSize!;
-    const layout = described.layout!;
-    const { depth, metrics } = this.#opts;
-    const opened = (body: ReadableStream<Uint8Array>, runs: ReturnType<typeof wholeRuns>) =>
-      body.pipeThrough(open({ cipher, frameSize, runs, depth }))
-        .pipeThrough(meter((n) => metrics.bytesOpened.add(n)));
-    if (described.size === 0) {
-      const got = await store.get(info.key, { ifMatch: info.etag, signal });
-      return opened(got.body, wholeRuns(layout, frameSize));
+    if (described.size === 0 || !range) {
+      return await this.open(described, (await store.get(info.key, { ifMatch: info.etag })).body);
     }
-    const plan = planRange(layout, frameSize, range ?? { start: 0, end: described.size - 1 });
+    const plan = planRange(described.layout!, described.frameSize!, range);
     const got = await store.get(info.key, {
       range: { start: plan.cipherStart, end: plan.cipherEnd },
       ifMatch: info.etag,
-      signal,
     });
-    return opened(got.body, plan.runs).pipeThrough(slice(plan.skip, plan.take));
+    return (await this.#opened(described, got.body, plan.runs)).pipeThrough(
+      slice(plan.skip, plan.take),
+    );
+  }
+
+  /** The whole plaintext of `described`, from its whole stored body. */
+  async open(
+    described: Described,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<ReadableStream<Uint8Array>> {
+    if (!described.sealed) return body;
+    return await this.#opened(described, body, wholeRuns(described.layout!, described.frameSize!));
+  }
+
+  async #opened(described: Described, body: ReadableStream<Uint8Array>, runs: FrameRun[]) {
+    const env = await this.openEnvelope(described.info.metadata);
+    const cipher = await this.cipher(env);
+    const { depth, metrics } = this.#opts;
+    return body.pipeThrough(open({ cipher, frameSize: described.frameSize!, runs, depth }))
+      .pipeThrough(meter((n) => metrics.bytesOpened.add(n)));
   }
 }
 

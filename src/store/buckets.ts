@@ -98,10 +98,14 @@ export class FsBuckets implements BucketSpace {
   }
 }
 
+/** How long a bucket seen to exist is trusted, to save a HeadBucket per request. */
+const EXISTS_TTL_MS = 10_000;
+
 export class S3Buckets implements BucketSpace {
   readonly #client: S3Client;
   readonly #opts: Omit<S3StoreOptions, "bucket" | "prefix">;
   readonly #stores = new Map<string, S3Store>();
+  readonly #seen = new Map<string, number>();
 
   constructor(opts: Omit<S3StoreOptions, "bucket" | "prefix">) {
     this.#opts = opts;
@@ -131,6 +135,7 @@ export class S3Buckets implements BucketSpace {
   }
 
   async remove(name: string): Promise<void> {
+    this.#seen.delete(name);
     try {
       await this.#client.send(new DeleteBucketCommand({ Bucket: name }));
     } catch (e) {
@@ -142,10 +147,13 @@ export class S3Buckets implements BucketSpace {
   }
 
   async exists(name: string): Promise<boolean> {
+    if ((this.#seen.get(name) ?? 0) > Date.now()) return true;
     try {
       await this.#client.send(new HeadBucketCommand({ Bucket: name }));
+      this.#seen.set(name, Date.now() + EXISTS_TTL_MS);
       return true;
     } catch {
+      this.#seen.delete(name);
       return false;
     }
   }

@@ -4,6 +4,7 @@ const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 export interface BlobgateProcess {
   s3: string;
   registry: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -33,6 +34,7 @@ export async function spawnBlobgate(env: Record<string, string>): Promise<Blobga
   return {
     s3: endpoint("S3"),
     registry: endpoint("registry"),
+    pid: child.pid,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;

@@ -1,0 +1,201 @@
+/**
+ * S3 proxy benchmark. In one run, against one s3rver upstream:
+ *   - PUT and GET of one large object through blobgate vs the same SDK client
+ *     directly to the upstream (ratio);
+ *   - the same for many 64 KiB objects;
+ *   - LIST of those keys, through blobgate (cold and cached) vs direct;
+ *   - peak RSS of the blobgate process with 8 concurrent large PUTs;
+ *   - the copy body-byte counter after a CopyObject of the large object.
+ *
+ *   deno run -A scripts/bench/s3.ts [--size MiB] [--small N]
+ */
+import { Readable } from "node:stream";
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
+import { spawnBlobgate } from "../../test/_harness/process.ts";
+import { startUpstream } from "../../test/_harness/s3rver.ts";
+import { fmt, mbps, MiB, timed } from "./_stats.ts";
+
+const args = Deno.args;
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const SIZE = arg("--size", 1024) * MiB;
+const SMALL = arg("--small", 1000);
+const BUDGET = 256 * MiB;
+
+const upstream = await startUpstream();
+const gate = await spawnBlobgate({
+  BLOBGATE_STORE: JSON.stringify({
+    type: "s3",
+    endpoint: upstream.endpoint,
+    region: upstream.region,
+    bucket: upstream.bucket,
+    accessKeyId: upstream.credentials.accessKeyId,
+    secretAccessKey: upstream.credentials.secretAccessKey,
+  }),
+  BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
+  BLOBGATE_MASTER_KEY: "ef".repeat(32),
+  BLOBGATE_LIMITS__MEMORY_BUDGET: String(BUDGET),
+  BLOBGATE_LIMITS__CRYPTO_ENGINE: args.includes("--openssl") ? "openssl" : "webcrypto",
+});
+
+const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
+  new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+const viaGate = client(gate.s3, {
+  accessKeyId: CREDENTIALS[0].accessKeyId,
+  secretAccessKey: CREDENTIALS[0].secretAccessKey,
+});
+const direct = client(upstream.endpoint, upstream.credentials);
+
+function source(total: number): Readable {
+  const block = new Uint8Array(MiB);
+  for (let i = 0; i < MiB; i += 65536) crypto.getRandomValues(block.subarray(i, i + 65536));
+  let sent = 0;
+  return Readable.from((function* () {
+    while (sent < total) {
+      const n = Math.min(MiB, total - sent);
+      sent += n;
+      yield block.slice(0, n);
+    }
+  })());
+}
+
+async function put(c: S3Client, bucket: string, key: string, size: number) {
+  await c.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: source(size), ContentLength: size }),
+  );
+}
+
+/** The upstream's own multipart path, as blobgate uses it: 8 MiB parts, 4 at a time. */
+async function putMultipart(c: S3Client, bucket: string, key: string, size: number) {
+  const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const part = new Uint8Array(8 * MiB);
+  crypto.getRandomValues(part.subarray(0, 65536));
+  const numbers = Array.from({ length: Math.ceil(size / part.byteLength) }, (_, i) => i + 1);
+  const etags: string[] = [];
+  await pool(numbers, 4, async (n) => {
+    const body = part.subarray(0, Math.min(part.byteLength, size - (n - 1) * part.byteLength));
+    const out = await c.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: body }),
+    );
+    etags[n - 1] = out.ETag!;
+  });
+  await c.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+    }),
+  );
+}
+
+async function get(c: S3Client, bucket: string, key: string): Promise<number> {
+  const out = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  let n = 0;
+  for await (const chunk of out.Body!.transformToWebStream()) n += chunk.byteLength;
+  return n;
+}
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+function peakRss(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)![1]) * 1024;
+}
+
+async function copyCounter(): Promise<number> {
+  const text = await (await fetch(`${gate.registry}/metrics`)).text();
+  return Number(text.match(/^blobgate_copy_body_bytes_total (\d+)/m)![1]);
+}
+
+function row(label: string, gateRate: number, directRate: number, unit = "MB/s") {
+  console.log(
+    `  ${label.padEnd(28)} blobgate ${fmt(gateRate).padStart(6)} ${unit}  direct ${
+      fmt(directRate).padStart(6)
+    } ${unit}  ratio ${fmt(gateRate / directRate, 2)}`,
+  );
+}
+
+try {
+  await viaGate.send(new CreateBucketCommand({ Bucket: "bench" }));
+  await upstream.createBucket("direct");
+  console.log(
+    `s3 bench: ${SIZE / MiB} MiB object, ${SMALL} x 64 KiB objects, budget ${BUDGET / MiB} MiB`,
+  );
+
+  const gPut = await timed(() => put(viaGate, "bench", "big", SIZE));
+  const dPut = await timed(() => put(direct, "direct", "big", SIZE));
+  const mPut = await timed(() => putMultipart(direct, "direct", "big-mp", SIZE));
+  row(`PUT ${SIZE / MiB} MiB`, mbps(SIZE, gPut.seconds), mbps(SIZE, dPut.seconds));
+  row(`  vs direct multipart`, mbps(SIZE, gPut.seconds), mbps(SIZE, mPut.seconds));
+  const gGet = await timed(() => get(viaGate, "bench", "big"));
+  const dGet = await timed(() => get(direct, "direct", "big"));
+  row(`GET ${SIZE / MiB} MiB`, mbps(SIZE, gGet.seconds), mbps(SIZE, dGet.seconds));
+
+  const keys = Array.from({ length: SMALL }, (_, i) => `small/${String(i).padStart(5, "0")}`);
+  const gSmall = await timed(() => pool(keys, 16, (k) => put(viaGate, "bench", k, 65536)));
+  const dSmall = await timed(() => pool(keys, 16, (k) => put(direct, "direct", k, 65536)));
+  row(`PUT ${SMALL} x 64 KiB`, SMALL / gSmall.seconds, SMALL / dSmall.seconds, "obj/s");
+  const gSmallGet = await timed(() => pool(keys, 16, (k) => get(viaGate, "bench", k)));
+  const dSmallGet = await timed(() => pool(keys, 16, (k) => get(direct, "direct", k)));
+  row(`GET ${SMALL} x 64 KiB`, SMALL / gSmallGet.seconds, SMALL / dSmallGet.seconds, "obj/s");
+
+  const list = (c: S3Client, bucket: string) =>
+    c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "small/", MaxKeys: 1000 }));
+  const gList = await timed(() => list(viaGate, "bench"));
+  const gListWarm = await timed(() => list(viaGate, "bench"));
+  const dList = await timed(() => list(direct, "direct"));
+  console.log(
+    `  LIST 1000 keys               blobgate cold ${fmt(gList.seconds * 1000)} ms, cached ${
+      fmt(gListWarm.seconds * 1000)
+    } ms  direct ${fmt(dList.seconds * 1000)} ms  ratio (direct/cached) ${
+      fmt(dList.seconds / gListWarm.seconds, 2)
+    }`,
+  );
+
+  const before = peakRss(gate.pid);
+  await Promise.all(
+    Array.from({ length: 8 }, (_, i) => put(viaGate, "bench", `parallel-${i}`, SIZE)),
+  );
+  const peak = peakRss(gate.pid);
+  console.log(
+    `  peak RSS: ${fmt(before / MiB)} MiB before, ${fmt(peak / MiB)} MiB after 8 concurrent ${
+      SIZE / MiB
+    } MiB PUTs (budget ${BUDGET / MiB} MiB)`,
+  );
+
+  await viaGate.send(
+    new CopyObjectCommand({ Bucket: "bench", Key: "big-copy", CopySource: "bench/big" }),
+  );
+  console.log(`  copy body bytes read for a ${SIZE / MiB} MiB CopyObject: ${await copyCounter()}`);
+} finally {
+  viaGate.destroy();
+  direct.destroy();
+  await gate.stop();
+  await upstream.stop();
+}
