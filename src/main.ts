@@ -3,18 +3,22 @@
  * the parts, and hand typed values down.
  */
 import { loadConfig } from "./config/load.ts";
-import { resolveSecrets, type Secrets } from "./config/master_key.ts";
+import { decodeKeyMaterial, resolveSecrets, type Secrets } from "./config/master_key.ts";
+import { Keyring } from "./s3/keyring.ts";
+import { rotate } from "./s3/rotate.ts";
 import type { Config } from "./config/schema.ts";
 import { buildApps, listen } from "./server/listeners.ts";
 import { jsonLogger } from "./server/log.ts";
 import { Metrics } from "./server/metrics.ts";
 import { ByteBudget } from "./streams/budget.ts";
-import { s3Deps, storeFromConfig } from "./store/from_config.ts";
+import { bucketsFromConfig, s3Deps, storeFromConfig } from "./store/from_config.ts";
 
-const USAGE = `Usage: blobgate <command> [--config FILE]
+const USAGE = `Usage: blobgate <command> [--config FILE] [options]
 
 Commands:
   serve     Run the S3 and registry listeners
+  rotate    Rewrap every object of a bucket under another key id, in place:
+              --bucket NAME --to-kid KID [--prefix P] [--old-master-key-file F]
   version   Print the version`;
 
 export const VERSION = "0.1.0";
@@ -25,6 +29,8 @@ export async function main(args: string[]): Promise<number> {
   switch (command) {
     case "serve":
       return await serve(configPath);
+    case "rotate":
+      return await rotateCommand(configPath, rest);
     case "version":
       console.log(VERSION);
       return 0;
@@ -55,6 +61,28 @@ async function serve(configPath: string | undefined): Promise<number> {
   logger.log("info", "draining");
   await running.drain();
   logger.log("info", "stopped");
+  return 0;
+}
+
+async function rotateCommand(configPath: string | undefined, args: string[]): Promise<number> {
+  const bucket = option(args, "--bucket");
+  const toKid = option(args, "--to-kid");
+  if (!bucket || !toKid) {
+    console.error(USAGE);
+    return 2;
+  }
+  const env = Deno.env.toObject();
+  const config = await loadConfig(configPath, env);
+  const secrets = await resolveSecrets(config, env);
+  const budget = new ByteBudget(config.limits.memoryBudget);
+  const keyring = new Keyring(secrets.credentials, secrets.masterKey);
+  const oldKeyFile = option(args, "--old-master-key-file");
+  const from = oldKeyFile
+    ? new Keyring([], decodeKeyMaterial(await Deno.readTextFile(oldKeyFile), oldKeyFile))
+    : undefined;
+  const store = bucketsFromConfig(config, budget).store(bucket);
+  const summary = await rotate(store, { prefix: option(args, "--prefix"), toKid, keyring, from });
+  console.log(JSON.stringify({ bucket, toKid, ...summary }));
   return 0;
 }
 
