@@ -1,6 +1,6 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects and CopyObject. */
 import { countingReads } from "../store/counting_reads.ts";
-import type { ByteRange } from "../store/object_store.ts";
+import type { ByteRange, ObjectStore } from "../store/object_store.ts";
 import { requestBody } from "./body.ts";
 import {
   existingBucketStore,
@@ -12,7 +12,7 @@ import {
 import { S3Error } from "./errors.ts";
 import { allows } from "./keyring.ts";
 import type { Described } from "./sealed_objects.ts";
-import { INTERNAL_PREFIX } from "./sealed_objects.ts";
+import { INTERNAL_PREFIX, MANIFEST_META, manifestKey } from "./sealed_objects.ts";
 import { children, childText, parseXml, XmlError } from "./xml.ts";
 
 export async function putObject(r: S3Request): Promise<Response> {
@@ -110,16 +110,16 @@ export async function copyObject(r: S3Request): Promise<Response> {
   const key = objectKey(r);
   const { bucket: srcBucket, key: srcKey } = copySource(r.req.headers);
   if (!allows(r.credential, srcBucket, "read")) throw new S3Error("AccessDenied", "Access Denied");
-  if (srcBucket !== r.target.bucket) {
-    throw new S3Error("NotImplemented", "Copies between buckets are not supported yet.");
-  }
-  const store = countingReads(
-    await existingBucketStore(r, "write"),
-    (n) => r.deps.metrics.copyBodyBytes.add(n),
-    { ignorePrefix: INTERNAL_PREFIX },
-  );
-  const info = await store.head(srcKey);
-  const source = await r.deps.objects.describe(store, info);
+  const counted = (store: ObjectStore) =>
+    countingReads(store, (n) => r.deps.metrics.copyBodyBytes.add(n), {
+      ignorePrefix: INTERNAL_PREFIX,
+    });
+  const store = counted(await existingBucketStore(r, "write"));
+  const sourceStore = srcBucket === r.target.bucket
+    ? store
+    : counted(r.deps.buckets.store(srcBucket));
+  const info = await sourceStore.head(srcKey);
+  const source = await r.deps.objects.describe(sourceStore, info);
   const preconditionFailed = conditional(copyConditions(r.req.headers), source);
   if (preconditionFailed) {
     throw new S3Error(
@@ -128,7 +128,7 @@ export async function copyObject(r: S3Request): Promise<Response> {
     );
   }
   const replace = r.req.headers.get("x-amz-metadata-directive") === "REPLACE";
-  if (srcKey === key && !replace) {
+  if (srcKey === key && srcBucket === r.target.bucket && !replace) {
     throw new S3Error(
       "InvalidRequest",
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
@@ -145,7 +145,17 @@ export async function copyObject(r: S3Request): Promise<Response> {
     metadata = await r.deps.objects.rewrap(metadata, r.credential.kid);
   }
   const contentType = replace ? (r.req.headers.get("content-type") ?? undefined) : info.contentType;
-  const copied = await store.copy(srcKey, key, { metadata, contentType });
+  const manifestId = info.metadata[MANIFEST_META];
+  if (manifestId && srcBucket !== r.target.bucket) {
+    // The manifest belongs beside the object in the destination bucket too.
+    const id = manifestKey(manifestId);
+    await store.copy(id, id, { sourceStore: r.deps.buckets.store(srcBucket) });
+  }
+  const copied = await store.copy(srcKey, key, {
+    metadata,
+    contentType,
+    sourceStore: srcBucket === r.target.bucket ? undefined : r.deps.buckets.store(srcBucket),
+  });
   const lastModified = (await store.head(key).catch(() => undefined))?.lastModified ?? new Date();
   return xmlResponse("CopyObjectResult", {
     LastModified: lastModified,

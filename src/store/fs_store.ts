@@ -155,11 +155,16 @@ export class FsStore implements ObjectStore {
   }
 
   async copy(source: string, destination: string, opts: CopyOptions = {}): Promise<PutResult> {
-    const src = await this.#readMeta(source);
+    const from = opts.sourceStore ?? this;
+    if (!(from instanceof FsStore)) {
+      throw new StoreError("Copies need a source in the same kind of store");
+    }
+    const src = await from.#readMeta(source);
+    await this.#ensureDirs();
     const chunks: Chunk[] = [];
     for (const c of src.chunks) {
       const blob = crypto.randomUUID();
-      await Deno.link(this.#blobPath(c.blob), this.#blobPath(blob));
+      await Deno.link(from.#blobPath(c.blob), this.#blobPath(blob));
       chunks.push({ blob, size: c.size });
     }
     const replace = opts.metadata !== undefined;

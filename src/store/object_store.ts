@@ -58,6 +58,8 @@ export interface CopyOptions {
   /** Replace metadata (and content type) instead of copying it. */
   metadata?: Metadata;
   contentType?: string;
+  /** Copy from this store (another bucket of the same kind) instead of this one. */
+  sourceStore?: ObjectStore;
   /**
    * Part size for a multipart server-side copy above the store's single-copy
    * limit; callers pass a multiple of their frame size so frames stay whole.

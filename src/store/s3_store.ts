@@ -282,7 +282,8 @@ export class S3Store implements ObjectStore {
   }
 
   async copy(source: string, destination: string, opts: CopyOptions = {}): Promise<PutResult> {
-    const info = await this.head(source);
+    const from = this.#sourceOf(opts);
+    const info = await from.head(source);
     if (info.size <= this.#maxSingleCopy) {
       const replace = opts.metadata !== undefined;
       const out = await this.#call((abortSignal) =>
@@ -290,7 +291,7 @@ export class S3Store implements ObjectStore {
           new CopyObjectCommand({
             Bucket: this.#bucket,
             Key: this.#key(destination),
-            CopySource: this.#copySource(source),
+            CopySource: from.#copySource(source),
             MetadataDirective: replace ? "REPLACE" : "COPY",
             Metadata: replace ? opts.metadata : undefined,
             ContentType: replace ? (opts.contentType ?? info.contentType) : undefined,
@@ -303,6 +304,14 @@ export class S3Store implements ObjectStore {
       return { etag: unquote(out.CopyObjectResult?.ETag), size: info.size };
     }
     return await this.#multipartCopy(info, destination, opts);
+  }
+
+  #sourceOf(opts: CopyOptions): S3Store {
+    const from = opts.sourceStore ?? this;
+    if (!(from instanceof S3Store)) {
+      throw new StoreError("Copies need a source in the same kind of store");
+    }
+    return from;
   }
 
   /** A server-side copy in ranges, for objects over the single-copy limit. */
@@ -321,7 +330,14 @@ export class S3Store implements ObjectStore {
       const parts = await Promise.all(ranges.map(async (range, i) => {
         const slot = await gate.acquire();
         try {
-          return await this.uploadPartCopy(info.key, destination, uploadId, i + 1, range);
+          return await this.#uploadPartCopyFrom(
+            this.#sourceOf(opts),
+            info.key,
+            destination,
+            uploadId,
+            i + 1,
+            range,
+          );
         } finally {
           slot.release();
         }
@@ -407,7 +423,18 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  async uploadPartCopy(
+  uploadPartCopy(
+    source: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    range?: ByteRange,
+  ): Promise<UploadedPart> {
+    return this.#uploadPartCopyFrom(this, source, key, uploadId, partNumber, range);
+  }
+
+  async #uploadPartCopyFrom(
+    from: S3Store,
     source: string,
     key: string,
     uploadId: string,
@@ -421,7 +448,7 @@ export class S3Store implements ObjectStore {
           Key: this.#key(key),
           UploadId: uploadId,
           PartNumber: partNumber,
-          CopySource: this.#copySource(source),
+          CopySource: from.#copySource(source),
           CopySourceRange: range ? `bytes=${range.start}-${range.end}` : undefined,
         }),
         { abortSignal },
@@ -429,7 +456,7 @@ export class S3Store implements ObjectStore {
     ).catch((e) => {
       throw mapError(e, source);
     });
-    const size = range ? range.end - range.start + 1 : (await this.head(source)).size;
+    const size = range ? range.end - range.start + 1 : (await from.head(source)).size;
     return { partNumber, etag: unquote(out.CopyPartResult?.ETag), size };
   }
 

@@ -194,6 +194,7 @@ function suite(name: string, start: () => Promise<{ gate: Blobgate; upstream?: U
   test("copies stay server-side and rewrap for another credential", async (gate, s3) => {
     const data = randomBytes(50_000);
     await s3.send(new CreateBucketCommand({ Bucket: "shared" }));
+    await s3.send(new CreateBucketCommand({ Bucket: "bkt2" }));
     await s3.send(
       new PutObjectCommand({ Bucket: "shared", Key: "src", Body: data, Metadata: { a: "1" } }),
     );
@@ -220,6 +221,20 @@ function suite(name: string, start: () => Promise<{ gate: Blobgate; upstream?: U
     } finally {
       bob.destroy();
     }
+    const big = randomBytes(11 * MiB);
+    await s3.send(new PutObjectCommand({ Bucket: "bkt", Key: "big-src", Body: big }));
+    for (
+      const [key, source, body] of [["x-small", "shared/src", data], [
+        "x-big",
+        "bkt/big-src",
+        big,
+      ]] as const
+    ) {
+      await s3.send(new CopyObjectCommand({ Bucket: "bkt2", Key: key, CopySource: source }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: "bkt2", Key: key }));
+      assert.deepEqual(await bytesOf(got), body, `cross-bucket ${key}`);
+    }
+    assert.equal(gate.metrics.copyBodyBytes.value, 0);
     const replaced = await s3.send(new HeadObjectCommand({ Bucket: "shared", Key: "replaced" }));
     assert.deepEqual(replaced.Metadata, { b: "2" });
     const copied = await s3.send(new GetObjectCommand({ Bucket: "shared", Key: "copy" }));
