@@ -1,0 +1,254 @@
+/** Protocol details clients rely on, through the real SDK and raw signed requests. */
+import { strict as assert } from "node:assert";
+import { Readable } from "node:stream";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
+import { startUpstream } from "../_harness/s3rver.ts";
+import { Sha256 } from "../_helpers/sha256.ts";
+import { randomBytes } from "../_helpers/streams.ts";
+
+const keys = (gate: Blobgate) => ({
+  accessKeyId: gate.credentials[0].accessKeyId,
+  secretAccessKey: gate.credentials[0].secretAccessKey,
+});
+
+function sdk(gate: Blobgate, extra: Record<string, unknown> = {}) {
+  return new S3Client({
+    endpoint: gate.s3,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: keys(gate),
+    ...extra,
+  });
+}
+
+const test = (name: string, fn: (gate: Blobgate, s3: S3Client) => Promise<void>, env = {}) =>
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const gate = await startBlobgate({ env });
+      const s3 = sdk(gate);
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: "proto" }));
+        await fn(gate, s3);
+      } finally {
+        s3.destroy();
+        await gate.stop();
+      }
+    },
+  });
+
+test(
+  "streaming bodies with the SDK's default checksum trailer are accepted and checked",
+  async (_, s3) => {
+    const data = randomBytes(3_000_000);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "proto",
+        Key: "streamed",
+        Body: Readable.from([data.subarray(0, 1_000_000), data.subarray(1_000_000)]),
+        ContentLength: data.byteLength,
+        ChecksumAlgorithm: "CRC32",
+      }),
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: "proto", Key: "streamed" }));
+    assert.deepEqual(await got.Body!.transformToByteArray(), data);
+    await assert.rejects(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: "proto",
+          Key: "bad",
+          Body: "hello",
+          ChecksumCRC32: "AAAAAA==",
+        }),
+      ),
+      (e: Error) => e.name === "BadDigest",
+    );
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: "proto", Key: "bad" })));
+  },
+);
+
+test("conditional GETs answer 304 and 412 as S3 does", async (gate, s3) => {
+  const put = await s3.send(new PutObjectCommand({ Bucket: "proto", Key: "c", Body: "v1" }));
+  const signer = new SignatureV4({
+    credentials: keys(gate),
+    region: "us-east-1",
+    service: "s3",
+    sha256: Sha256,
+  });
+  const host = new URL(gate.s3).host;
+  const get = async (headers: Record<string, string>) => {
+    const signed = await signer.sign({
+      method: "GET",
+      protocol: "http:",
+      hostname: host,
+      path: "/proto/c",
+      headers: { host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", ...headers },
+    });
+    const res = await fetch(`${gate.s3}/proto/c`, { headers: signed.headers });
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.equal(await get({ "if-none-match": put.ETag! }), 304);
+  assert.equal(await get({ "if-none-match": '"other"' }), 200);
+  assert.equal(await get({ "if-match": '"other"' }), 412);
+  assert.equal(await get({ "if-match": put.ETag! }), 200);
+  assert.equal(
+    await get({ "if-modified-since": new Date(Date.now() + 60_000).toUTCString() }),
+    304,
+  );
+  assert.equal(
+    await get({ "if-unmodified-since": new Date(Date.now() - 3600_000).toUTCString() }),
+    412,
+  );
+});
+
+test("presigned URLs work for GET and PUT and expire", async (gate) => {
+  const signer = new SignatureV4({
+    credentials: keys(gate),
+    region: "us-east-1",
+    service: "s3",
+    sha256: Sha256,
+  });
+  const host = new URL(gate.s3).host;
+  const presign = (method: string, expiresIn: number) =>
+    signer.presign({
+      method,
+      protocol: "http:",
+      hostname: host,
+      path: "/proto/pre",
+      headers: { host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+    }, { expiresIn, unsignableHeaders: new Set(["x-amz-content-sha256"]) });
+  const url = (r: { path: string; query?: Record<string, unknown> }) =>
+    `${gate.s3}${r.path}?${new URLSearchParams(r.query as Record<string, string>)}`;
+  const put = await fetch(url(await presign("PUT", 60)), { method: "PUT", body: "presigned body" });
+  assert.equal(put.status, 200);
+  await put.body?.cancel();
+  const got = await fetch(url(await presign("GET", 60)));
+  assert.equal(await got.text(), "presigned body");
+  const past = await signer.presign({
+    method: "GET",
+    protocol: "http:",
+    hostname: host,
+    path: "/proto/pre",
+    headers: { host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+  }, {
+    expiresIn: 1,
+    signingDate: new Date(Date.now() - 60_000),
+    unsignableHeaders: new Set(["x-amz-content-sha256"]),
+  });
+  const expired = await fetch(url(past));
+  assert.equal(expired.status, 403);
+  assert.match(await expired.text(), /<Code>AccessDenied<\/Code><Message>Request has expired/);
+});
+
+test("virtual-host-style addressing reaches the same bucket", async (gate) => {
+  const port = new URL(gate.s3).port;
+  const s3 = sdk(gate);
+  await s3.send(new PutObjectCommand({ Bucket: "proto", Key: "v/key", Body: "by host" }));
+  s3.destroy();
+  const signer = new SignatureV4({
+    credentials: keys(gate),
+    region: "us-east-1",
+    service: "s3",
+    sha256: Sha256,
+  });
+  const host = `proto.s3.blobgate.test:${port}`;
+  const signed = await signer.sign({
+    method: "GET",
+    protocol: "http:",
+    hostname: host,
+    path: "/v/key",
+    headers: { host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+  const head = `GET /v/key HTTP/1.1\r\n${
+    Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")
+  }connection: close\r\n\r\n`;
+  await conn.write(new TextEncoder().encode(head));
+  const response = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+  assert.match(response, /^HTTP\/1\.1 200/);
+  assert.match(response, /by host$/);
+}, { BLOBGATE_S3__DOMAINS: '["s3.blobgate.test"]' });
+
+test("listings page with tokens, roll up prefixes and never show internal keys", async (_, s3) => {
+  for (let i = 0; i < 12; i++) {
+    await s3.send(
+      new PutObjectCommand({ Bucket: "proto", Key: `p/${String(i).padStart(2, "0")}`, Body: "x" }),
+    );
+  }
+  await s3.send(new PutObjectCommand({ Bucket: "proto", Key: "q/deep/one", Body: "x" }));
+  const seen: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: "proto",
+        Prefix: "p/",
+        MaxKeys: 5,
+        ContinuationToken: token,
+      }),
+    );
+    seen.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  assert.equal(seen.length, 12);
+  const root = await s3.send(new ListObjectsV2Command({ Bucket: "proto", Delimiter: "/" }));
+  assert.deepEqual(root.CommonPrefixes?.map((p) => p.Prefix), ["p/", "q/"]);
+  const all = await s3.send(new ListObjectsV2Command({ Bucket: "proto" }));
+  assert.ok(all.Contents?.every((o) => !o.Key!.startsWith(".blobgate")));
+  await assert.rejects(
+    s3.send(new GetObjectCommand({ Bucket: "proto", Key: ".blobgate/uploads/x" })),
+    (e: Error) => e.name === "AccessDenied",
+  );
+});
+
+Deno.test({
+  name: "objects written upstream without encryption are served and listed untouched",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const up = await startUpstream();
+    const gate = await startBlobgate({ upstream: up });
+    const raw = new S3Client({
+      endpoint: up.endpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: up.credentials,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
+    const s3 = sdk(gate);
+    try {
+      await up.createBucket("legacy");
+      const data = randomBytes(70_000);
+      const put = await raw.send(
+        new PutObjectCommand({ Bucket: "legacy", Key: "old", Body: data }),
+      );
+      const got = await s3.send(
+        new GetObjectCommand({ Bucket: "legacy", Key: "old", Range: "bytes=10-19" }),
+      );
+      assert.deepEqual(await got.Body!.transformToByteArray(), data.subarray(10, 20));
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: "legacy" }));
+      assert.deepEqual(listed.Contents?.map((o) => [o.Key, o.Size, o.ETag]), [[
+        "old",
+        data.byteLength,
+        put.ETag,
+      ]]);
+    } finally {
+      s3.destroy();
+      raw.destroy();
+      await gate.stop();
+      await up.stop();
+    }
+  },
+});
