@@ -22,6 +22,7 @@ import {
   listParts,
   listUploads,
   uploadPart,
+  uploadPartCopy,
 } from "./multipart_handlers.ts";
 import {
   copyObject,
@@ -99,7 +100,7 @@ function objectRoute(method: string, query: URLSearchParams, headers: Headers): 
   const copy = headers.has("x-amz-copy-source");
   switch (method) {
     case "PUT":
-      if (upload) return copy ? notImplemented : uploadPart;
+      if (upload) return copy ? uploadPartCopy : uploadPart;
       return copy ? copyObject : putObject;
     case "GET":
     case "HEAD":

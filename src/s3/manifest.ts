@@ -6,13 +6,32 @@
  */
 import { AuthenticationError, FormatError } from "../crypto/errors.ts";
 import { NONCE_BYTES } from "../crypto/format.ts";
+import type { FrameRun } from "../crypto/format.ts";
 import type { FrameCipher } from "../crypto/frame_cipher.ts";
 
 export interface ManifestPart {
   /** The segment number the part was sealed under. */
   n: number;
+  /** Plaintext bytes the part contributes to the object. */
   size: number;
   md5: string;
+  /** Present when the part is frames copied server-side from another object. */
+  copy?: CopiedFrames;
+}
+
+/**
+ * Frames of another object, copied as they are: they stay sealed under that
+ * object's DEK and segment numbers. The DEK sits here in the clear, which is
+ * safe because the manifest itself is sealed under this object's DEK; key
+ * rotation of this object therefore covers it too.
+ */
+export interface CopiedFrames {
+  /** The source object's DEK, base64. */
+  dek: string;
+  frameSize: number;
+  runs: FrameRun[];
+  /** Plaintext bytes to drop from the start of the opened runs. */
+  skip: number;
 }
 
 export interface Manifest {

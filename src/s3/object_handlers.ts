@@ -48,7 +48,7 @@ export async function getObject(r: S3Request): Promise<Response> {
   const headers = objectHeaders(described);
   if (r.req.method === "HEAD") return new Response(null, { status: 200, headers });
   if (whole) {
-    const body = await r.deps.objects.open(described, whole.body);
+    const body = await r.deps.objects.open(store, described, whole.body);
     return new Response(body, { status: 200, headers });
   }
   const range = requestedRange(r.req.headers.get("range"), described.size);
@@ -172,7 +172,7 @@ export function objectKey(r: S3Request): string {
   return key;
 }
 
-function copySource(headers: Headers): { bucket: string; key: string } {
+export function copySource(headers: Headers): { bucket: string; key: string } {
   const raw = headers.get("x-amz-copy-source") ?? "";
   let decoded: string;
   try {

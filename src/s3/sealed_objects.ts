@@ -12,6 +12,7 @@ import {
   type Envelope,
   envelopeKid,
   envelopeMetadata,
+  fromBase64,
   isSealed,
   META,
   newEnvelope,
@@ -76,6 +77,8 @@ export interface Described {
   /** Sealed objects: the segments in order, and the frame size. */
   layout?: SegmentLayout[];
   frameSize?: number;
+  /** Multipart objects with parts copied from other objects: read part by part. */
+  parts?: ManifestPart[];
 }
 
 export class SealedObjects {
@@ -259,6 +262,7 @@ export class SealedObjects {
         metadata,
         layout,
         frameSize,
+        parts: manifest.parts.some((p) => p.copy) ? manifest.parts : undefined,
       };
     }
     const size = plainSize(info.size, frameSize);
@@ -296,34 +300,93 @@ export class SealedObjects {
     if (!described.sealed) {
       return (await store.get(info.key, { range, ifMatch: info.etag })).body;
     }
+    if (described.parts) {
+      const whole = { start: 0, end: described.size - 1 };
+      return this.#readParts(store, described, range ?? whole);
+    }
     if (described.size === 0 || !range) {
-      return await this.open(described, (await store.get(info.key, { ifMatch: info.etag })).body);
+      const got = await store.get(info.key, { ifMatch: info.etag });
+      return await this.open(store, described, got.body);
     }
     const plan = planRange(described.layout!, described.frameSize!, range);
     const got = await store.get(info.key, {
       range: { start: plan.cipherStart, end: plan.cipherEnd },
       ifMatch: info.etag,
     });
-    return (await this.#opened(described, got.body, plan.runs)).pipeThrough(
-      slice(plan.skip, plan.take),
-    );
+    const cipher = await this.cipher(await this.openEnvelope(info.metadata));
+    return this.#opened(got.body, cipher, described.frameSize!, plan.runs)
+      .pipeThrough(slice(plan.skip, plan.take));
   }
 
   /** The whole plaintext of `described`, from its whole stored body. */
   async open(
+    store: ObjectStore,
     described: Described,
     body: ReadableStream<Uint8Array>,
   ): Promise<ReadableStream<Uint8Array>> {
     if (!described.sealed) return body;
-    return await this.#opened(described, body, wholeRuns(described.layout!, described.frameSize!));
+    if (described.parts) {
+      await body.cancel();
+      return await this.read(store, described);
+    }
+    const cipher = await this.cipher(await this.openEnvelope(described.info.metadata));
+    const runs = wholeRuns(described.layout!, described.frameSize!);
+    return this.#opened(body, cipher, described.frameSize!, runs);
   }
 
-  async #opened(described: Described, body: ReadableStream<Uint8Array>, runs: FrameRun[]) {
-    const env = await this.openEnvelope(described.info.metadata);
-    const cipher = await this.cipher(env);
+  #opened(
+    body: ReadableStream<Uint8Array>,
+    cipher: FrameCipher,
+    frameSize: number,
+    runs: FrameRun[],
+  ): ReadableStream<Uint8Array> {
     const { depth, metrics } = this.#opts;
-    return body.pipeThrough(open({ cipher, frameSize: described.frameSize!, runs, depth }))
+    return body.pipeThrough(open({ cipher, frameSize, runs, depth }))
       .pipeThrough(meter((n) => metrics.bytesOpened.add(n)));
+  }
+
+  /**
+   * Objects with copied parts are read part by part, since each copied part
+   * opens under its source's DEK. A part is fetched whole and trimmed.
+   */
+  #readParts(store: ObjectStore, described: Described, range: ByteRange) {
+    const { info } = described;
+    const pieces = this.#pieces(described);
+    return ReadableStream.from((async function* (self: SealedObjects) {
+      const own = await self.cipher(await self.openEnvelope(info.metadata));
+      let plainAt = 0;
+      let cipherAt = 0;
+      for (const piece of pieces) {
+        const from = Math.max(range.start, plainAt);
+        const to = Math.min(range.end, plainAt + piece.size - 1);
+        if (from <= to) {
+          const got = await store.get(info.key, {
+            range: { start: cipherAt, end: cipherAt + piece.cipherLength - 1 },
+            ifMatch: info.etag,
+          });
+          const cipher = piece.dek ? await self.#opts.engine(piece.dek) : own;
+          yield* self.#opened(got.body, cipher, piece.frameSize, piece.runs)
+            .pipeThrough(slice(piece.skip + from - plainAt, to - from + 1));
+        }
+        plainAt += piece.size;
+        cipherAt += piece.cipherLength;
+      }
+    })(this));
+  }
+
+  #pieces(described: Described) {
+    return described.parts!.map((p) => {
+      const runs = p.copy?.runs ??
+        wholeRuns([{ segment: p.n, plainSize: p.size }], described.frameSize!);
+      return {
+        size: p.size,
+        frameSize: p.copy?.frameSize ?? described.frameSize!,
+        runs,
+        skip: p.copy?.skip ?? 0,
+        dek: p.copy ? fromBase64(p.copy.dek) : undefined,
+        cipherLength: runs.reduce((n, r) => n + r.cipherLength, 0),
+      };
+    });
   }
 }
 

@@ -111,6 +111,11 @@ function suite(name: string, start: () => Promise<{ gate: Blobgate; upstream?: U
     assert.match(entry.ETag, /-\d+"$/, "the cli used multipart");
     await aws("s3", "cp", "--no-progress", "s3://cli/big", `${dir}/back`);
     assert.equal(await sha256File(`${dir}/back`), await sha256File(`${dir}/big`));
+    // A bucket-to-bucket cp of a large object is UploadPartCopy by ranges.
+    await aws("s3", "cp", "--no-progress", "s3://cli/big", "s3://cli/big-copy");
+    assert.equal(gate.metrics.copyBodyBytes.value, 0);
+    await aws("s3", "cp", "--no-progress", "s3://cli/big-copy", `${dir}/copy`);
+    assert.equal(await sha256File(`${dir}/copy`), await sha256File(`${dir}/big`));
   });
 
   test("aws s3 sync uploads only what changed", "aws", async (gate, dir) => {

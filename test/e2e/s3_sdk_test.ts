@@ -16,6 +16,7 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream, type Upstream } from "../_harness/s3rver.ts";
@@ -174,6 +175,72 @@ function suite(name: string, start: () => Promise<{ gate: Blobgate; upstream?: U
       done.ETag,
     ]]);
   });
+
+  test(
+    "UploadPartCopy copies frames server-side, by ranges that need not align",
+    async (gate, s3) => {
+      const source = randomBytes(12 * MiB + 7);
+      await s3.send(new PutObjectCommand({ Bucket: "bkt", Key: "source", Body: source }));
+      const { UploadId } = await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: "bkt", Key: "assembled" }),
+      );
+      const ranges: [number, number][] = [[100, 5 * MiB + 99], [5 * MiB + 100, 12 * MiB + 6]];
+      const etags: string[] = [];
+      for (const [i, [start, end]] of ranges.entries()) {
+        const out = await s3.send(
+          new UploadPartCopyCommand({
+            Bucket: "bkt",
+            Key: "assembled",
+            UploadId,
+            PartNumber: i + 1,
+            CopySource: "bkt/source",
+            CopySourceRange: `bytes=${start}-${end}`,
+          }),
+        );
+        etags.push(out.CopyPartResult!.ETag!);
+      }
+      const tail = randomBytes(1000);
+      const own = await s3.send(
+        new UploadPartCommand({
+          Bucket: "bkt",
+          Key: "assembled",
+          UploadId,
+          PartNumber: 3,
+          Body: tail,
+        }),
+      );
+      etags.push(own.ETag!);
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: "bkt",
+          Key: "assembled",
+          UploadId,
+          MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        }),
+      );
+      const expected = new Uint8Array(source.byteLength - 100 + tail.byteLength);
+      expected.set(source.subarray(100));
+      expected.set(tail, source.byteLength - 100);
+      const whole = await s3.send(new GetObjectCommand({ Bucket: "bkt", Key: "assembled" }));
+      assert.equal(whole.ContentLength, expected.byteLength);
+      assert.deepEqual(await bytesOf(whole), expected);
+      const from = 5 * MiB - 10;
+      const to = expected.byteLength - 500;
+      const ranged = await s3.send(
+        new GetObjectCommand({
+          Bucket: "bkt",
+          Key: "assembled",
+          Range: `bytes=${from}-${to}`,
+        }),
+      );
+      assert.deepEqual(await bytesOf(ranged), expected.subarray(from, to + 1));
+      assert.equal(gate.metrics.copyBodyBytes.value, 0);
+      const listed = await s3.send(
+        new ListObjectsV2Command({ Bucket: "bkt", Prefix: "assembled" }),
+      );
+      assert.equal(listed.Contents?.[0].Size, expected.byteLength);
+    },
+  );
 
   test("deletes, one and many", async (_, s3) => {
     for (const key of ["x", "y", "z"]) {
