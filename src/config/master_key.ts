@@ -86,6 +86,7 @@ async function developmentSecrets(
         accessKeyId: "DEV" + hex(crypto.getRandomValues(new Uint8Array(8))).toUpperCase(),
         secretAccessKey: hex(crypto.getRandomValues(new Uint8Array(20))),
         kid: "dev",
+        encrypt: true,
         buckets: [{ name: "*", actions: ["read", "write", "delete", "list"] }],
         repositories: [{ name: "*", actions: ["pull", "push", "delete"] }],
       },
@@ -95,7 +96,7 @@ async function developmentSecrets(
   }
   return {
     masterKey: configuredKey ?? decodeKeyMaterial(saved.masterKey, path),
-    credentials: credentials.length > 0 ? credentials : [saved.credential],
+    credentials: credentials.length > 0 ? credentials : [{ ...saved.credential, encrypt: true }],
     development: saved,
   };
 }

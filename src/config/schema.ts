@@ -61,6 +61,8 @@ const credential = z.object({
   accessKeyId: z.string().min(3),
   secretAccessKey: z.string().min(8),
   kid: z.string().min(1).regex(/^[\w.-]+$/, "Letters, digits, '.', '_' or '-'"),
+  /** false: this credential's writes are stored as sent (migration, public data). */
+  encrypt: bool.default(true),
   buckets: z.array(bucketGrant).default([]),
   repositories: z.array(repositoryGrant).default([]),
 }).strict();
@@ -89,6 +91,8 @@ const limits = z.object({
 const s3 = z.object({
   /** Host names whose subdomains are buckets (virtual-host-style addressing). */
   domains: z.array(z.string().min(1)).default([]),
+  /** Refuse writes that would be stored unencrypted, whatever a credential says. */
+  rejectPlainWrites: bool.default(false),
 }).strict();
 
 export const configSchema = z.object({
@@ -101,7 +105,7 @@ export const configSchema = z.object({
   credentials: z.array(credential).default([]),
   masterKey: masterKey.optional(),
   limits: limits.default(() => limits.parse({})),
-  s3: s3.default({ domains: [] }),
+  s3: s3.default({ domains: [], rejectPlainWrites: false }),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

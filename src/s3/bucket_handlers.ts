@@ -107,8 +107,6 @@ export async function listObjects(r: S3Request): Promise<Response> {
   });
 }
 
-const viewCache = new Map<string, { size: number; etag: string }>();
-
 async function clientViews(
   objects: SealedObjects,
   store: ObjectStore,
@@ -117,16 +115,9 @@ async function clientViews(
 ): Promise<{ size: number; etag: string }[]> {
   const gate = new Gate(16);
   return await Promise.all(listed.map(async (o) => {
-    const cacheKey = `${bucket}\0${o.key}\0${o.etag}\0${o.size}`;
-    const cached = viewCache.get(cacheKey);
-    if (cached) return cached;
     const slot = await gate.acquire();
     try {
-      const d = await objects.describe(store, await store.head(o.key));
-      const view = { size: d.size, etag: d.etag };
-      if (viewCache.size > 100_000) viewCache.clear();
-      viewCache.set(cacheKey, view);
-      return view;
+      return await objects.listedView(store, bucket, o);
     } catch {
       // Deleted between the listing and the lookup: show what was listed.
       return { size: o.size, etag: o.etag };

@@ -22,6 +22,7 @@ export interface S3Deps {
   objects: SealedObjects;
   /** Host names under which buckets are virtual hosts (bucket.<domain>). */
   domains: string[];
+  rejectPlainWrites: boolean;
 }
 
 export interface S3Request {
@@ -70,4 +71,13 @@ export function metadataFromHeaders(headers: Headers): Record<string, string> {
     out[key] = value;
   }
   return out;
+}
+
+/** Whether this request's writes are sealed; refuses plain writes where configured. */
+export function sealsWrites(r: S3Request): boolean {
+  if (r.credential.encrypt !== false) return true;
+  if (r.deps.rejectPlainWrites) {
+    throw new S3Error("AccessDenied", "Unencrypted writes are not allowed.");
+  }
+  return false;
 }

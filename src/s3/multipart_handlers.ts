@@ -20,6 +20,7 @@ import {
   metadataFromHeaders,
   quote,
   type S3Request,
+  sealsWrites,
   xmlResponse,
 } from "./context.ts";
 import { S3Error } from "./errors.ts";
@@ -53,6 +54,9 @@ const partsPrefix = (uploadId: string) => `${recordKey(uploadId)}/parts/`;
 export async function createUpload(r: S3Request): Promise<Response> {
   const key = objectKey(r);
   const store = await existingBucketStore(r, "write");
+  if (!sealsWrites(r)) {
+    throw new S3Error("NotImplemented", "Unencrypted multipart uploads are not supported yet.");
+  }
   const { metadata: envelope } = await r.deps.objects.envelope(r.credential.kid);
   const metadata = {
     ...metadataFromHeaders(r.req.headers),

@@ -7,6 +7,7 @@ import {
   metadataFromHeaders,
   quote,
   type S3Request,
+  sealsWrites,
   xmlResponse,
 } from "./context.ts";
 import { S3Error } from "./errors.ts";
@@ -19,10 +20,16 @@ export async function putObject(r: S3Request): Promise<Response> {
   const key = objectKey(r);
   const store = await existingBucketStore(r, "write");
   const body = requestBody(r.req, r.verified);
+  const metadata = metadataFromHeaders(r.req.headers);
+  const contentType = r.req.headers.get("content-type") ?? undefined;
+  if (!sealsWrites(r)) {
+    const put = await store.put(key, body.stream, { metadata, contentType, verify: body.verify });
+    return new Response(null, { status: 200, headers: { etag: quote(put.etag) } });
+  }
   const { etag } = await r.deps.objects.write(store, key, body, {
     kid: r.credential.kid,
-    metadata: metadataFromHeaders(r.req.headers),
-    contentType: r.req.headers.get("content-type") ?? undefined,
+    metadata,
+    contentType,
   });
   return new Response(null, { status: 200, headers: { etag: quote(etag) } });
 }

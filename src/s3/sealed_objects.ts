@@ -84,6 +84,7 @@ export interface Described {
 export class SealedObjects {
   readonly #opts: SealedObjectsOptions;
   readonly #manifests = new Map<string, Promise<Manifest>>();
+  readonly #views = new Map<string, { size: number; etag: string }>();
 
   constructor(opts: SealedObjectsOptions) {
     this.#opts = opts;
@@ -241,6 +242,26 @@ export class SealedObjects {
   ): Promise<void> {
     const bytes = await sealManifest(cipher, id, manifest);
     await store.put(manifestKey(id), ReadableStream.from([bytes]));
+  }
+
+  /**
+   * Size and ETag of a listed object as the client sees them. A listing does
+   * not carry metadata, so this costs a HEAD the first time, then is cached
+   * by the upstream ETag, which changes whenever the object does.
+   */
+  async listedView(
+    store: ObjectStore,
+    bucket: string,
+    listed: ObjectInfo,
+  ): Promise<{ size: number; etag: string }> {
+    const cacheKey = `${bucket}\0${listed.key}\0${listed.etag}\0${listed.size}`;
+    const cached = this.#views.get(cacheKey);
+    if (cached) return cached;
+    const described = await this.describe(store, await store.head(listed.key));
+    const view = { size: described.size, etag: described.etag };
+    if (this.#views.size > 100_000) this.#views.clear();
+    this.#views.set(cacheKey, view);
+    return view;
   }
 
   /** The client's view of a stored object. */

@@ -46,6 +46,7 @@ export function s3Deps(
     keyring,
     objects,
     domains: config.s3.domains,
+    rejectPlainWrites: config.s3.rejectPlainWrites,
   };
 }
 

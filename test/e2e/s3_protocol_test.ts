@@ -252,3 +252,51 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a credential without encryption writes plain objects, unless plain writes are refused",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    for (const reject of [false, true]) {
+      const up = await startUpstream();
+      const gate = await startBlobgate({
+        upstream: up,
+        env: { BLOBGATE_S3__REJECT_PLAIN_WRITES: String(reject) },
+      });
+      const carol = new S3Client({
+        endpoint: gate.s3,
+        region: "us-east-1",
+        forcePathStyle: true,
+        credentials: {
+          accessKeyId: gate.credentials[2].accessKeyId,
+          secretAccessKey: gate.credentials[2].secretAccessKey,
+        },
+      });
+      const raw = new S3Client({
+        endpoint: up.endpoint,
+        region: "us-east-1",
+        forcePathStyle: true,
+        credentials: up.credentials,
+      });
+      try {
+        await carol.send(new CreateBucketCommand({ Bucket: "open" }));
+        const put = carol.send(
+          new PutObjectCommand({ Bucket: "open", Key: "k", Body: "in the clear" }),
+        );
+        if (reject) {
+          await assert.rejects(put, (e: Error) => e.name === "AccessDenied");
+          continue;
+        }
+        await put;
+        const stored = await raw.send(new GetObjectCommand({ Bucket: "open", Key: "k" }));
+        assert.equal(await stored.Body!.transformToString(), "in the clear");
+      } finally {
+        carol.destroy();
+        raw.destroy();
+        await gate.stop();
+        await up.stop();
+      }
+    }
+  },
+});
