@@ -95,8 +95,38 @@ class Semaphore {
   }
 }
 
-/** Bytes in flight across every request that shares it. */
-export class ByteBudget extends Semaphore {}
+/** A buffer lent out under a budget permit; release returns both. */
+export interface Lease extends Permit {
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Bytes in flight across every request that shares it. It also lends
+ * reusable buffers, so that part-sized allocations are recycled instead of
+ * left for the garbage collector, which keeps RSS close to the budget.
+ */
+export class ByteBudget extends Semaphore {
+  #free = new Map<number, Uint8Array[]>();
+
+  async lease(size: number, signal?: AbortSignal): Promise<Lease> {
+    const permit = await this.acquire(size, signal);
+    const bytes = this.#free.get(size)?.pop() ?? new Uint8Array(size);
+    let held = true;
+    return {
+      size: permit.size,
+      bytes,
+      release: () => {
+        if (!held) return;
+        held = false;
+        const free = this.#free.get(size) ?? [];
+        // Keep no more idle buffers than the budget could lend at once.
+        if ((free.length + 1) * size <= this.capacity) free.push(bytes);
+        this.#free.set(size, free);
+        permit.release();
+      },
+    };
+  }
+}
 
 /** A counted limit, such as parts or frames in flight. */
 export class Gate extends Semaphore {

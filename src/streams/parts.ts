@@ -5,14 +5,16 @@ export interface Part {
   /** 1-based, in stream order. */
   readonly number: number;
   readonly bytes: Uint8Array;
-  /** Release once the part is uploaded or dropped. */
+  /**
+   * Release once the part is uploaded or dropped, and not before: the buffer
+   * goes back to the budget for reuse.
+   */
   readonly permit: Permit;
 }
 
 /**
  * Cuts a byte stream into parts of exactly `size` bytes (the last may be
- * shorter), acquiring `size` bytes from `budget` before each part buffer is
- * allocated. When the budget is spent the transform waits, so the reader of
+ * shorter), leasing each part buffer from `budget`. When the budget is spent the transform waits, so the reader of
  * the source body stops and TCP pushes back on the client.
  */
 export function budgetedParts(
@@ -31,12 +33,12 @@ export function budgetedParts(
       let offset = 0;
       while (offset < chunk.byteLength) {
         if (!current) {
-          const permit = await budget.acquire(size, stop);
+          const lease = await budget.lease(size, stop);
           if (stop.aborted) {
-            permit.release();
+            lease.release();
             throw stop.reason;
           }
-          current = { bytes: new Uint8Array(size), permit };
+          current = { bytes: lease.bytes, permit: lease };
           filled = 0;
         }
         const n = Math.min(size - filled, chunk.byteLength - offset);

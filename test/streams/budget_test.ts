@@ -104,3 +104,20 @@ for (const end of ["close", "error", "cancel"] as const) {
     assert.equal(budget.inUse, 0);
   });
 }
+
+Deno.test("budget leases recycle buffers of the same size once released", async () => {
+  const budget = new ByteBudget(100);
+  const first = await budget.lease(40);
+  const bytes = first.bytes;
+  assert.equal(bytes.byteLength, 40);
+  first.release();
+  first.release();
+  const second = await budget.lease(40);
+  assert.equal(second.bytes, bytes);
+  const third = await budget.lease(40);
+  assert.notEqual(third.bytes, bytes);
+  assert.equal(budget.inUse, 80);
+  second.release();
+  third.release();
+  assert.equal(budget.inUse, 0);
+});
