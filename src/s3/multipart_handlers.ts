@@ -14,6 +14,7 @@ import { toBase64 } from "../crypto/envelope.ts";
 import { cipherSize, planRange } from "../crypto/format.ts";
 import { NotFoundError } from "../store/errors.ts";
 import type { ByteRange, Metadata, ObjectStore } from "../store/object_store.ts";
+import { fromHex } from "../streams/digest.ts";
 import { requestBody } from "./body.ts";
 import {
   existingBucketStore,
@@ -212,7 +213,7 @@ export async function completeUpload(r: S3Request): Promise<Response> {
     return part;
   });
   const md5 = createHash("md5");
-  for (const p of parts) md5.update(hexBytes(p.md5));
+  for (const p of parts) md5.update(fromHex(p.md5));
   const manifest: Manifest = {
     etag: `${md5.digest("hex")}-${parts.length}`,
     size: parts.reduce((n, p) => n + p.size, 0),
@@ -352,8 +353,4 @@ async function getJson<T>(store: ObjectStore, key: string): Promise<T | undefine
     if (e instanceof NotFoundError) return undefined;
     throw e;
   }
-}
-
-function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 }

@@ -37,3 +37,12 @@ export class UnavailableError extends StoreError {
 export class PreconditionFailedError extends StoreError {
   override name = "PreconditionFailedError";
 }
+
+/** Runs a put's verify hook; anything it throws becomes a VerifyError. */
+export async function runVerify(verify?: () => void | Promise<void>): Promise<void> {
+  try {
+    await verify?.();
+  } catch (e) {
+    throw e instanceof StoreError ? e : new VerifyError((e as Error).message, { cause: e });
+  }
+}

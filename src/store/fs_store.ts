@@ -18,13 +18,14 @@
  * copy never reads the body.
  */
 import { createHash } from "node:crypto";
+import { fromHex } from "../streams/digest.ts";
 import {
   InvalidPartError,
   InvalidRangeError,
   NotFoundError,
   PreconditionFailedError,
+  runVerify,
   StoreError,
-  VerifyError,
 } from "./errors.ts";
 import type {
   ByteRange,
@@ -275,7 +276,7 @@ export class FsStore implements ObjectStore {
       chunks.push({ blob, size: r.size });
     }
     const md5 = createHash("md5");
-    for (const r of records) md5.update(hexBytes(r.etag));
+    for (const r of records) md5.update(fromHex(r.etag));
     const meta: Meta = {
       key,
       size: chunks.reduce((n, c) => n + c.size, 0),
@@ -572,14 +573,6 @@ function toInfo(meta: Meta): ObjectInfo {
   };
 }
 
-async function runVerify(verify: PutOptions["verify"]): Promise<void> {
-  try {
-    await verify?.();
-  } catch (e) {
-    throw e instanceof StoreError ? e : new VerifyError((e as Error).message, { cause: e });
-  }
-}
-
 /** Escapes every byte outside [A-Za-z0-9_-]; hashes segments too long for a file name. */
 export function encodeSegment(segment: string): string {
   let out = "";
@@ -629,10 +622,6 @@ function decodeToken(text: string): { after: string; skipPrefix?: string } {
     if (typeof token.after === "string") return token;
   } catch { /* fall through */ }
   throw new StoreError("Invalid continuation token");
-}
-
-function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {

@@ -31,9 +31,9 @@ import {
   InvalidRangeError,
   NotFoundError,
   PreconditionFailedError,
+  runVerify,
   StoreError,
   UnavailableError,
-  VerifyError,
 } from "./errors.ts";
 import type {
   ByteRange,
@@ -571,14 +571,6 @@ export class S3Store implements ObjectStore {
     } catch (e) {
       throw mapError(e);
     }
-  }
-}
-
-async function runVerify(verify: PutOptions["verify"]): Promise<void> {
-  try {
-    await verify?.();
-  } catch (e) {
-    throw e instanceof StoreError ? e : new VerifyError((e as Error).message, { cause: e });
   }
 }
 
