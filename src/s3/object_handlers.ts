@@ -1,4 +1,5 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects and CopyObject. */
+import { FRAME_OVERHEAD } from "../crypto/format.ts";
 import { countingReads } from "../store/counting_reads.ts";
 import type { ByteRange, ObjectStore } from "../store/object_store.ts";
 import { requestBody } from "./body.ts";
@@ -161,6 +162,8 @@ export async function copyObject(r: S3Request): Promise<Response> {
   const copied = await store.copy(srcKey, key, {
     metadata,
     contentType,
+    // Above the single-copy limit the upstream copies in parts; whole frames per part.
+    copyPartSize: source.frameSize ? frameAligned(COPY_PART, source.frameSize) : undefined,
     sourceStore: srcBucket === r.target.bucket ? undefined : r.deps.buckets.store(srcBucket),
   });
   const lastModified = (await store.head(key).catch(() => undefined))?.lastModified ?? new Date();
@@ -168,6 +171,13 @@ export async function copyObject(r: S3Request): Promise<Response> {
     LastModified: lastModified,
     ETag: quote(source.sealed ? source.etag : copied.etag),
   });
+}
+
+const COPY_PART = 512 * 2 ** 20;
+
+function frameAligned(size: number, frameSize: number): number {
+  const frame = frameSize + FRAME_OVERHEAD;
+  return Math.max(1, Math.floor(size / frame)) * frame;
 }
 
 export function objectKey(r: S3Request): string {

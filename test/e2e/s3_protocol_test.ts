@@ -2,12 +2,19 @@
 import { strict as assert } from "node:assert";
 import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
@@ -300,3 +307,66 @@ Deno.test({
     }
   },
 });
+
+test("a body that does not match its signed SHA-256 is refused and not stored", async (gate) => {
+  const signer = new SignatureV4({
+    credentials: keys(gate),
+    region: "us-east-1",
+    service: "s3",
+    sha256: Sha256,
+  });
+  const host = new URL(gate.s3).host;
+  const claimed = "0".repeat(64);
+  const signed = await signer.sign({
+    method: "PUT",
+    protocol: "http:",
+    hostname: host,
+    path: "/proto/lie",
+    headers: { host, "x-amz-content-sha256": claimed, "content-length": "5" },
+  });
+  const res = await fetch(`${gate.s3}/proto/lie`, {
+    method: "PUT",
+    headers: signed.headers,
+    body: "hello",
+  });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+  const s3 = sdk(gate);
+  try {
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: "proto", Key: "lie" })));
+  } finally {
+    s3.destroy();
+  }
+});
+
+test(
+  "multipart uploads can be listed and aborted, and buckets deleted once empty",
+  async (_, s3) => {
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "proto", Key: "half" }),
+    );
+    await s3.send(
+      new UploadPartCommand({ Bucket: "proto", Key: "half", UploadId, PartNumber: 1, Body: "x" }),
+    );
+    const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: "proto" }));
+    assert.deepEqual(listed.Uploads?.map((u) => [u.Key, u.UploadId]), [["half", UploadId]]);
+    await assert.rejects(
+      s3.send(new DeleteBucketCommand({ Bucket: "proto" })),
+      (e: Error) => e.name === "BucketNotEmpty",
+    );
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: "proto", Key: "half", UploadId }));
+    const after = await s3.send(new ListMultipartUploadsCommand({ Bucket: "proto" }));
+    assert.deepEqual(after.Uploads ?? [], []);
+    await assert.rejects(
+      s3.send(
+        new UploadPartCommand({ Bucket: "proto", Key: "half", UploadId, PartNumber: 2, Body: "y" }),
+      ),
+      (e: Error) => e.name === "NoSuchUpload",
+    );
+    await s3.send(new HeadBucketCommand({ Bucket: "proto" }));
+    await s3.send(new DeleteBucketCommand({ Bucket: "proto" }));
+    await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: "proto" })));
+    const buckets = await s3.send(new ListBucketsCommand({}));
+    assert.deepEqual(buckets.Buckets ?? [], []);
+  },
+);
