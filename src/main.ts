@@ -6,6 +6,7 @@ import { loadConfig } from "./config/load.ts";
 import { decodeKeyMaterial, resolveSecrets, type Secrets } from "./config/master_key.ts";
 import { Keyring } from "./s3/keyring.ts";
 import { rotate } from "./s3/rotate.ts";
+import { sweepUploads } from "./s3/sweep.ts";
 import type { Config } from "./config/schema.ts";
 import { buildApps, listen } from "./server/listeners.ts";
 import { jsonLogger } from "./server/log.ts";
@@ -19,6 +20,8 @@ Commands:
   serve     Run the S3 and registry listeners
   rotate    Rewrap every object of a bucket under another key id, in place:
               --bucket NAME --to-kid KID [--prefix P] [--old-master-key-file F]
+  sweep     Abort multipart uploads left unfinished:
+              --bucket NAME [--older-than-hours H (24)] [--dry-run]
   version   Print the version`;
 
 export const VERSION = "0.1.0";
@@ -31,6 +34,8 @@ export async function main(args: string[]): Promise<number> {
       return await serve(configPath);
     case "rotate":
       return await rotateCommand(configPath, rest);
+    case "sweep":
+      return await sweepCommand(configPath, rest);
     case "version":
       console.log(VERSION);
       return 0;
@@ -83,6 +88,21 @@ async function rotateCommand(configPath: string | undefined, args: string[]): Pr
   const store = bucketsFromConfig(config, budget).store(bucket);
   const summary = await rotate(store, { prefix: option(args, "--prefix"), toKid, keyring, from });
   console.log(JSON.stringify({ bucket, toKid, ...summary }));
+  return 0;
+}
+
+async function sweepCommand(configPath: string | undefined, args: string[]): Promise<number> {
+  const bucket = option(args, "--bucket");
+  const hours = Number(option(args, "--older-than-hours") ?? 24);
+  if (!bucket || !(hours >= 0)) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = await loadConfig(configPath, Deno.env.toObject());
+  const store = bucketsFromConfig(config, new ByteBudget(config.limits.memoryBudget)).store(bucket);
+  const dryRun = args.includes("--dry-run");
+  const summary = await sweepUploads(store, { olderThanMs: hours * 3600_000, dryRun });
+  console.log(JSON.stringify({ bucket, dryRun, ...summary }));
   return 0;
 }
 

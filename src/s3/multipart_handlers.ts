@@ -1,19 +1,14 @@
 /**
- * Multipart uploads. All state lives in the bucket's store, never in this
- * process, so consecutive calls of one upload may reach different replicas:
- *
- *   .blobgate/uploads/<uploadId>             key, metadata (with the wrapped DEK)
- *   .blobgate/uploads/<uploadId>/parts/<N>   plaintext size and MD5, upstream ETag
- *
- * Each part is sealed as its own segment (segment = part number) and streamed
- * upstream as one part of known ciphertext length. Complete writes the sealed
- * manifest, then completes upstream.
+ * Multipart uploads. Each part is sealed as its own segment (segment = part
+ * number) and streamed upstream as one part of known ciphertext length;
+ * Complete writes the sealed manifest, then completes upstream. The upload's
+ * state lives in the store (see upload_records.ts), never in this process.
  */
 import { createHash } from "node:crypto";
 import { toBase64 } from "../crypto/envelope.ts";
 import { cipherSize, planRange } from "../crypto/format.ts";
 import { NotFoundError } from "../store/errors.ts";
-import type { ByteRange, Metadata, ObjectStore } from "../store/object_store.ts";
+import type { ByteRange } from "../store/object_store.ts";
 import { fromHex } from "../streams/digest.ts";
 import { requestBody } from "./body.ts";
 import {
@@ -25,32 +20,23 @@ import {
   xmlResponse,
 } from "./context.ts";
 import { S3Error } from "./errors.ts";
-import type { CopiedFrames, Manifest } from "./manifest.ts";
+import type { Manifest } from "./manifest.ts";
 import { allows } from "./keyring.ts";
 import { copySource, objectKey } from "./object_handlers.ts";
 import { INTERNAL_PREFIX, MANIFEST_META } from "./sealed_objects.ts";
+import {
+  dropRecords,
+  type PartRecord,
+  partsPrefix,
+  putJson,
+  readParts,
+  readUpload,
+  recordKey,
+  type UploadRecord,
+} from "./upload_records.ts";
 import { children, childText, parseXml, XmlError } from "./xml.ts";
 
 const MIN_PART = 5 * 2 ** 20;
-
-interface UploadRecord {
-  key: string;
-  metadata: Metadata;
-  contentType?: string;
-  initiated: string;
-}
-
-interface PartRecord {
-  n: number;
-  size: number;
-  md5: string;
-  etag: string;
-  at: string;
-  copy?: CopiedFrames;
-}
-
-const recordKey = (uploadId: string) => `${INTERNAL_PREFIX}uploads/${encodeURIComponent(uploadId)}`;
-const partsPrefix = (uploadId: string) => `${recordKey(uploadId)}/parts/`;
 
 export async function createUpload(r: S3Request): Promise<Response> {
   const key = objectKey(r);
@@ -279,39 +265,6 @@ function uploadParams(query: URLSearchParams, withPart = true) {
   return { uploadId, partNumber };
 }
 
-async function readUpload(
-  store: ObjectStore,
-  uploadId: string,
-  key: string,
-): Promise<UploadRecord> {
-  const record = await getJson<UploadRecord>(store, recordKey(uploadId));
-  if (!record || record.key !== key) {
-    throw new S3Error("NoSuchUpload", "The specified multipart upload does not exist.");
-  }
-  return record;
-}
-
-async function readParts(store: ObjectStore, uploadId: string): Promise<PartRecord[]> {
-  const parts: PartRecord[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.list({ prefix: partsPrefix(uploadId), continuationToken: token });
-    for (const o of page.objects) {
-      const part = await getJson<PartRecord>(store, o.key);
-      if (part) parts.push(part);
-    }
-    token = page.continuationToken;
-  } while (token);
-  return parts.sort((a, b) => a.n - b.n);
-}
-
-async function dropRecords(store: ObjectStore, uploadId: string): Promise<void> {
-  for (const part of await readParts(store, uploadId)) {
-    await store.delete(`${partsPrefix(uploadId)}${part.n}`);
-  }
-  await store.delete(recordKey(uploadId));
-}
-
 function parseCompletion(text: string): { n: number; etag: string }[] {
   let doc;
   try {
@@ -339,18 +292,4 @@ function malformed(): S3Error {
     "MalformedXML",
     "The XML you provided was not well-formed or did not validate against our published schema.",
   );
-}
-
-async function putJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
-  await store.put(key, ReadableStream.from([new TextEncoder().encode(JSON.stringify(value))]));
-}
-
-async function getJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
-  try {
-    const got = await store.get(key);
-    return JSON.parse(await new Response(got.body).text()) as T;
-  } catch (e) {
-    if (e instanceof NotFoundError) return undefined;
-    throw e;
-  }
 }

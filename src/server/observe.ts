@@ -16,7 +16,13 @@ export function observe(
     const raw = c.req.raw;
     if (raw.body) {
       const body = raw.body.pipeThrough(meter((n) => metrics.bytesIn.add(n)));
-      c.req.raw = new Request(raw, { body, duplex: "half" } as RequestInit);
+      // Built from parts rather than from `raw`, which would tie it to raw.signal.
+      c.req.raw = new Request(raw.url, {
+        method: raw.method,
+        headers: raw.headers,
+        body,
+        duplex: "half",
+      } as RequestInit);
     }
     await next();
     const route = routePath(c) || "unmatched";

@@ -5,6 +5,7 @@
 import { loadConfig } from "../../src/config/load.ts";
 import { resolveSecrets } from "../../src/config/master_key.ts";
 import type { Credential } from "../../src/config/schema.ts";
+import type { BucketSpace } from "../../src/store/buckets.ts";
 import { buildApps, listen } from "../../src/server/listeners.ts";
 import { silentLogger } from "../../src/server/log.ts";
 import { Metrics } from "../../src/server/metrics.ts";
@@ -14,6 +15,7 @@ import type { Upstream } from "./s3rver.ts";
 
 export interface Blobgate {
   s3: string;
+  buckets: BucketSpace;
   registry: string;
   credentials: Credential[];
   metrics: Metrics;
@@ -85,6 +87,7 @@ export async function startBlobgate(
   return {
     s3: `http://127.0.0.1:${running.s3.addr.port}`,
     registry: `http://127.0.0.1:${running.registry.addr.port}`,
+    buckets: deps.s3.buckets,
     credentials: structuredClone(CREDENTIALS),
     metrics,
     stop: async () => {

@@ -17,6 +17,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { sweepUploads } from "../../src/s3/sweep.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream } from "../_harness/s3rver.ts";
 import { Sha256 } from "../_helpers/sha256.ts";
@@ -368,5 +369,32 @@ test(
     await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: "proto" })));
     const buckets = await s3.send(new ListBucketsCommand({}));
     assert.deepEqual(buckets.Buckets ?? [], []);
+  },
+);
+
+test(
+  "stale multipart uploads are swept, fresh ones kept, and a dry run changes nothing",
+  async (gate, s3) => {
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "proto", Key: "stale" }),
+    );
+    await s3.send(
+      new UploadPartCommand({ Bucket: "proto", Key: "stale", UploadId, PartNumber: 1, Body: "x" }),
+    );
+    const store = gate.buckets.store("proto");
+    const later = new Date(Date.now() + 2 * 3600_000);
+    const fresh = await sweepUploads(store, { olderThanMs: 3600_000 });
+    assert.deepEqual(fresh, { swept: [], kept: 1 });
+    const dry = await sweepUploads(store, { olderThanMs: 3600_000, now: later, dryRun: true });
+    assert.deepEqual(dry.swept, [{ key: "stale", uploadId: UploadId }]);
+    assert.equal(
+      (await s3.send(new ListMultipartUploadsCommand({ Bucket: "proto" }))).Uploads?.length,
+      1,
+    );
+    await sweepUploads(store, { olderThanMs: 3600_000, now: later });
+    const left = await s3.send(new ListMultipartUploadsCommand({ Bucket: "proto" }));
+    assert.deepEqual(left.Uploads ?? [], []);
+    const internal = await store.list({ prefix: ".blobgate/uploads/" });
+    assert.deepEqual(internal.objects, []);
   },
 );
