@@ -12,7 +12,7 @@ import { buildApps, listen } from "./server/listeners.ts";
 import { jsonLogger } from "./server/log.ts";
 import { Metrics } from "./server/metrics.ts";
 import { ByteBudget } from "./streams/budget.ts";
-import { bucketsFromConfig, s3Deps, storeFromConfig } from "./store/from_config.ts";
+import { bucketsFromConfig, registryDeps, s3Deps, storeFromConfig } from "./store/from_config.ts";
 
 const USAGE = `Usage: blobgate <command> [--config FILE] [options]
 
@@ -54,7 +54,8 @@ async function serve(configPath: string | undefined): Promise<number> {
   const metrics = new Metrics(budget);
   const store = storeFromConfig(config, budget);
   const s3 = s3Deps({ config, secrets, budget, metrics, logger });
-  const deps = { config, store, metrics, logger, s3 };
+  const registry = registryDeps({ config, secrets, store, budget, logger, keyring: s3.keyring });
+  const deps = { config, store, metrics, logger, s3, registry };
   const running = await listen(deps, buildApps(deps));
   printBanner(config, secrets, running.s3.addr, running.registry.addr);
   logger.log("info", "listening", {

@@ -95,6 +95,21 @@ const s3 = z.object({
   rejectPlainWrites: bool.default(false),
 }).strict();
 
+const registry = z.object({
+  /** Repositories (or prefixes ending in `*`) anyone may pull without credentials. */
+  anonymousPull: z.array(z.string().min(1)).default([]),
+  /** The challenge: HTTP Basic, or Bearer tokens from this listener's /token. */
+  auth: z.enum(["basic", "bearer"]).default("basic"),
+  tokenTtlSeconds: z.coerce.number().int().min(30).max(86400).default(300),
+  maxManifestBytes: size(1024, 64 * 2 ** 20).default(4 * 2 ** 20),
+  /** Upload sessions untouched this long are swept. */
+  sessionTtlHours: z.coerce.number().min(0).default(24),
+  /** Blobs younger than this are never collected, whatever references them. */
+  gcGraceHours: z.coerce.number().min(0).default(1),
+  /** A mount without `from` links any blob the store holds (automatic content discovery). */
+  mountWithoutFrom: bool.default(false),
+}).strict();
+
 export const configSchema = z.object({
   listen: listen.default({ s3: "127.0.0.1:9000", registry: "127.0.0.1:5000" }),
   store: z.preprocess(
@@ -106,8 +121,10 @@ export const configSchema = z.object({
   masterKey: masterKey.optional(),
   limits: limits.default(() => limits.parse({})),
   s3: s3.default({ domains: [], rejectPlainWrites: false }),
+  registry: registry.default(() => registry.parse({})),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type Credential = z.infer<typeof credential>;
 export type StoreConfig = Config["store"];
+export type RegistryConfig = Config["registry"];

@@ -2,7 +2,7 @@
  * The OCI distribution-spec error codes, registered once with their status.
  * Handlers throw RegistryError; app.ts renders the JSON in one place.
  */
-import { NotFoundError, UnavailableError } from "../store/errors.ts";
+import { NotFoundError, UnavailableError, VerifyError } from "../store/errors.ts";
 
 export const OCI_ERRORS = {
   BLOB_UNKNOWN: 404,
@@ -14,6 +14,7 @@ export const OCI_ERRORS = {
   MANIFEST_UNKNOWN: 404,
   NAME_INVALID: 400,
   NAME_UNKNOWN: 404,
+  RANGE_INVALID: 416,
   SIZE_INVALID: 400,
   UNAUTHORIZED: 401,
   DENIED: 403,
@@ -26,6 +27,8 @@ export type OciErrorCode = keyof typeof OCI_ERRORS;
 
 export class RegistryError extends Error {
   override name = "RegistryError";
+  /** Extra response headers, e.g. the auth challenge on a 401. */
+  headers: Record<string, string> = {};
   constructor(
     readonly code: OciErrorCode,
     message: string,
@@ -37,6 +40,8 @@ export class RegistryError extends Error {
 
 export function toRegistryError(error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
+  // A verify hook's own error arrives wrapped by the store.
+  if (error instanceof VerifyError && error.cause instanceof RegistryError) return error.cause;
   if (error instanceof NotFoundError) {
     return new RegistryError("BLOB_UNKNOWN", "blob unknown to registry");
   }
@@ -49,6 +54,9 @@ export function toRegistryError(error: unknown): RegistryError {
 export function renderRegistryError(error: RegistryError): Response {
   return Response.json(
     { errors: [{ code: error.code, message: error.message }] },
-    { status: error.status, headers: { "docker-distribution-api-version": "registry/2.0" } },
+    {
+      status: error.status,
+      headers: { ...error.headers, "docker-distribution-api-version": "registry/2.0" },
+    },
   );
 }

@@ -1,4 +1,5 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects and CopyObject. */
+import { parseRange, UNSATISFIABLE } from "../server/http_range.ts";
 import { FRAME_OVERHEAD } from "../crypto/format.ts";
 import { countingReads } from "../store/counting_reads.ts";
 import type { ByteRange, ObjectStore } from "../store/object_store.ts";
@@ -262,22 +263,10 @@ function etagMatches(header: string, etag: string): boolean {
   );
 }
 
-/** Parses a single Range; S3 ignores what it cannot parse, and 416s past the end. */
+/** A single Range; S3 ignores what it cannot parse, and 416s past the end. */
 export function requestedRange(header: string | null, size: number): ByteRange | undefined {
-  const m = header?.match(/^bytes=(\d*)-(\d*)$/);
-  if (!m || (m[1] === "" && m[2] === "")) return undefined;
-  let range: ByteRange;
-  if (m[1] === "") {
-    const suffix = Number(m[2]);
-    if (suffix === 0) throw rangeNotSatisfiable(size);
-    range = { start: Math.max(0, size - suffix), end: size - 1 };
-  } else {
-    const start = Number(m[1]);
-    const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== "" && Number(m[2]) < start) return undefined;
-    range = { start, end };
-  }
-  if (range.start >= size) throw rangeNotSatisfiable(size);
+  const range = parseRange(header, size);
+  if (range === UNSATISFIABLE) throw rangeNotSatisfiable(size);
   return range;
 }
 

@@ -7,6 +7,7 @@ import type { Config } from "../config/schema.ts";
 import { registryApp } from "../registry/app.ts";
 import { s3App } from "../s3/app.ts";
 import type { S3Deps } from "../s3/context.ts";
+import type { RegistryDeps } from "../registry/context.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -19,6 +20,7 @@ export interface ServerDeps {
   metrics: Metrics;
   logger: Logger;
   s3: S3Deps;
+  registry: RegistryDeps;
 }
 
 export interface Apps {
@@ -39,7 +41,7 @@ export function buildApps(deps: ServerDeps): Apps {
   const registry = new Hono();
   registry.use(observe({ listener: "registry", ...deps }));
   registry.route("/", ops);
-  registry.route("/", registryApp());
+  registry.route("/", registryApp(deps.registry));
   return { s3, registry };
 }
 

@@ -12,6 +12,12 @@ import { type BucketSpace, FsBuckets, S3Buckets } from "./buckets.ts";
 import { FsStore } from "./fs_store.ts";
 import type { ObjectStore } from "./object_store.ts";
 import { S3Store } from "./s3_store.ts";
+import type { RegistryDeps } from "../registry/context.ts";
+import { HashCache } from "../registry/hash_cache.ts";
+import { Tokens } from "../registry/tokens.ts";
+
+/** Parts uploaded at once per stream: enough to hide one part's round trip. */
+const PARTS_IN_FLIGHT = 4;
 
 export function storeFromConfig(config: Config, budget: ByteBudget): ObjectStore {
   const store = config.store;
@@ -47,6 +53,30 @@ export function s3Deps(
     objects,
     domains: config.s3.domains,
     rejectPlainWrites: config.s3.rejectPlainWrites,
+  };
+}
+
+export function registryDeps(
+  opts: {
+    config: Config;
+    secrets: Secrets;
+    store: ObjectStore;
+    budget: ByteBudget;
+    logger: Logger;
+    keyring: Keyring;
+  },
+): RegistryDeps {
+  const { config, secrets, store, budget, logger, keyring } = opts;
+  return {
+    store,
+    keyring,
+    tokens: new Tokens(secrets.masterKey, config.registry.tokenTtlSeconds),
+    budget,
+    logger,
+    partSize: config.limits.partSize,
+    partsInFlight: PARTS_IN_FLIGHT,
+    hashes: new HashCache(),
+    options: config.registry,
   };
 }
 

@@ -25,8 +25,9 @@ import {
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { type ByteBudget, Gate, type Permit } from "../streams/budget.ts";
+import { type ByteBudget, Gate } from "../streams/budget.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
+import { uploadParts } from "./part_uploads.ts";
 import {
   InvalidPartError,
   InvalidRangeError,
@@ -173,47 +174,16 @@ export class S3Store implements ObjectStore {
       reader.cancel(e).catch(() => {});
       throw e;
     });
-    // The gate is taken before the next part is read, so a fast client waits
-    // on TCP backpressure instead of filling more part buffers.
-    const gate = new Gate(this.#partsInFlight);
-    const uploads: Promise<UploadedPart>[] = [];
-    let failure: unknown;
-    const upload = async (part: Part, slot: Permit) => {
-      try {
-        if (failure) throw failure;
-        return await this.uploadPart(key, uploadId, part.number, part.bytes);
-      } catch (e) {
-        failure ??= e;
-        throw e;
-      } finally {
-        slot.release();
-        part.permit.release();
-      }
-    };
-    const start = (part: Part, slot: Permit) => {
-      const pending = upload(part, slot);
-      pending.catch(() => {});
-      uploads.push(pending);
-    };
     try {
-      for (const part of head) start(part, await gate.acquire());
-      while (!failure) {
-        const slot = await gate.acquire();
-        const next = await reader.read();
-        if (next.done) {
-          slot.release();
-          break;
-        }
-        start(next.value, slot);
-      }
-      const parts = await Promise.all(uploads);
+      const { parts } = await uploadParts(
+        reader,
+        (part) => this.uploadPart(key, uploadId, part.number, part.bytes),
+        { inFlight: this.#partsInFlight, head },
+      );
       await runVerify(opts.verify);
       opts.signal?.throwIfAborted();
       return await this.completeMultipart(key, uploadId, parts);
     } catch (e) {
-      failure ??= e;
-      await reader.cancel(e).catch(() => {});
-      await Promise.allSettled(uploads);
       await this.abortMultipart(key, uploadId).catch(() => {});
       throw e;
     }

@@ -10,7 +10,7 @@ import { buildApps, listen } from "../../src/server/listeners.ts";
 import { silentLogger } from "../../src/server/log.ts";
 import { Metrics } from "../../src/server/metrics.ts";
 import { ByteBudget } from "../../src/streams/budget.ts";
-import { s3Deps, storeFromConfig } from "../../src/store/from_config.ts";
+import { registryDeps, s3Deps, storeFromConfig } from "../../src/store/from_config.ts";
 import type { Upstream } from "./s3rver.ts";
 
 export interface Blobgate {
@@ -29,7 +29,7 @@ export const CREDENTIALS: Credential[] = [
     kid: "alice",
     encrypt: true,
     buckets: [{ name: "*", actions: ["read", "write", "delete", "list"] }],
-    repositories: [],
+    repositories: [{ name: "*", actions: ["pull", "push", "delete"] }],
   },
   {
     accessKeyId: "BOBKEY",
@@ -37,7 +37,10 @@ export const CREDENTIALS: Credential[] = [
     kid: "bob",
     encrypt: true,
     buckets: [{ name: "shared", actions: ["read", "write", "list"] }],
-    repositories: [],
+    repositories: [{ name: "bob/*", actions: ["pull", "push"] }, {
+      name: "library/*",
+      actions: ["pull"],
+    }],
   },
   {
     accessKeyId: "CAROLKEY",
@@ -53,7 +56,7 @@ export async function startBlobgate(
   opts: { upstream?: Upstream; env?: Record<string, string> } = {},
 ): Promise<Blobgate> {
   const root = await Deno.makeTempDir({ prefix: "blobgate-e2e-" });
-  const store = opts.upstream
+  const storeConfig = opts.upstream
     ? {
       type: "s3",
       endpoint: opts.upstream.endpoint,
@@ -65,7 +68,7 @@ export async function startBlobgate(
     }
     : { type: "fs", path: root };
   const config = await loadConfig(undefined, {
-    BLOBGATE_STORE: JSON.stringify(store),
+    BLOBGATE_STORE: JSON.stringify(storeConfig),
     BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
     BLOBGATE_MASTER_KEY: "ab".repeat(32),
     BLOBGATE_LISTEN__S3: "127.0.0.1:0",
@@ -76,13 +79,17 @@ export async function startBlobgate(
   const secrets = await resolveSecrets(config, { BLOBGATE_MASTER_KEY: "ab".repeat(32) });
   const budget = new ByteBudget(config.limits.memoryBudget);
   const metrics = new Metrics(budget);
-  const deps = {
+  const store = storeFromConfig(config, budget);
+  const s3 = s3Deps({ config, secrets, budget, metrics, logger: silentLogger });
+  const registry = registryDeps({
     config,
-    store: storeFromConfig(config, budget),
-    metrics,
+    secrets,
+    store,
+    budget,
     logger: silentLogger,
-    s3: s3Deps({ config, secrets, budget, metrics, logger: silentLogger }),
-  };
+    keyring: s3.keyring,
+  });
+  const deps = { config, store, metrics, logger: silentLogger, s3, registry };
   const running = await listen(deps, buildApps(deps));
   return {
     s3: `http://127.0.0.1:${running.s3.addr.port}`,

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { Hono } from "hono";
 import { loadConfig } from "../../src/config/load.ts";
 import { resolveSecrets } from "../../src/config/master_key.ts";
-import { s3Deps } from "../../src/store/from_config.ts";
+import { registryDeps, s3Deps } from "../../src/store/from_config.ts";
 import { buildApps, listen } from "../../src/server/listeners.ts";
 import { silentLogger } from "../../src/server/log.ts";
 import { Metrics } from "../../src/server/metrics.ts";
@@ -21,12 +21,22 @@ async function setup(store?: (budget: ByteBudget) => unknown) {
   const budget = new ByteBudget(config.limits.memoryBudget);
   const metrics = new Metrics(budget);
   const secrets = await resolveSecrets(config, {});
+  const objects = (store?.(budget) ?? new FsStore({ root })) as FsStore;
+  const s3 = s3Deps({ config, secrets, budget, metrics, logger: silentLogger });
   const deps = {
     config,
-    store: (store?.(budget) ?? new FsStore({ root })) as FsStore,
+    store: objects,
     metrics,
     logger: silentLogger,
-    s3: s3Deps({ config, secrets, budget, metrics, logger: silentLogger }),
+    s3,
+    registry: registryDeps({
+      config,
+      secrets,
+      store: objects,
+      budget,
+      logger: silentLogger,
+      keyring: s3.keyring,
+    }),
   };
   return { deps, apps: buildApps(deps), cleanup: () => Deno.remove(root, { recursive: true }) };
 }
@@ -90,7 +100,7 @@ Deno.test("metrics expose bytes, budget and requests by route and status", async
     ) assert.ok(text.includes(name), name);
     assert.match(
       text,
-      /blobgate_requests_total\{listener="registry",route="[^"]+",status="501"\} 2/,
+      /blobgate_requests_total\{listener="registry",route="\/v2\/\*",status="401"\} 1/,
     );
   } finally {
     await cleanup();
@@ -105,8 +115,9 @@ Deno.test("refusals answer in each protocol's own error dialect", async () => {
     assert.equal(s3.headers.get("content-type"), "application/xml");
     assert.match(await s3.text(), /<Code>AccessDenied<\/Code>/);
     const oci = await apps.registry.request("/v2/library/x/manifests/latest");
-    assert.equal(oci.status, 501);
-    assert.deepEqual((await oci.json()).errors[0].code, "UNSUPPORTED");
+    assert.equal(oci.status, 401);
+    assert.deepEqual((await oci.json()).errors[0].code, "UNAUTHORIZED");
+    assert.equal(oci.headers.get("www-authenticate"), 'Basic realm="blobgate"');
   } finally {
     await cleanup();
   }

@@ -1,0 +1,84 @@
+/**
+ * Blobs by content address, and the links that let a repository use them.
+ * A blob key only ever receives bytes whose digest was checked first.
+ */
+import { NotFoundError } from "../store/errors.ts";
+import type { ObjectInfo, ObjectStore } from "../store/object_store.ts";
+import { DigestStream } from "../streams/digest.ts";
+import { RegistryError } from "./errors.ts";
+import { layout } from "./layout.ts";
+import type { Digest } from "./names.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** The stored blob, or undefined; any failure but "not found" propagates (fail closed). */
+export async function blobInfo(
+  store: ObjectStore,
+  digest: Digest,
+): Promise<ObjectInfo | undefined> {
+  return await orUndefined(store.head(layout.blob(digest)));
+}
+
+export async function isLinked(store: ObjectStore, name: string, digest: Digest): Promise<boolean> {
+  return (await orUndefined(store.head(layout.link(name, digest)))) !== undefined;
+}
+
+export async function linkBlob(store: ObjectStore, name: string, digest: Digest): Promise<void> {
+  await store.put(layout.link(name, digest), ReadableStream.from([EMPTY]));
+}
+
+/** The blob as repository `name` sees it; BLOB_UNKNOWN unless linked and present. */
+export async function linkedBlob(
+  store: ObjectStore,
+  name: string,
+  digest: Digest,
+): Promise<ObjectInfo> {
+  const [linked, info] = await Promise.all([
+    isLinked(store, name, digest),
+    blobInfo(store, digest),
+  ]);
+  if (!linked || !info) throw new RegistryError("BLOB_UNKNOWN", "blob unknown to registry");
+  return info;
+}
+
+/**
+ * Streams `body` to the blob's address, checking digest and length before the
+ * write completes. An existing blob is not rewritten: the body is drained.
+ */
+export async function putBlob(
+  store: ObjectStore,
+  digest: Digest,
+  body: ReadableStream<Uint8Array>,
+  opts: { length?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const existing = await blobInfo(store, digest);
+  if (existing) {
+    await body.pipeTo(new WritableStream(), { signal: opts.signal });
+    return existing.size;
+  }
+  const hash = new DigestStream(digest.algorithm);
+  const { size } = await store.put(layout.blob(digest), body.pipeThrough(hash), {
+    signal: opts.signal,
+    verify: () => checkDigest(digest, hash, opts.length),
+  });
+  return size;
+}
+
+/** Throws DIGEST_INVALID (or SIZE_INVALID) unless the hashed bytes are the blob. */
+export function checkDigest(digest: Digest, hash: DigestStream, length?: number): void {
+  if (length !== undefined && hash.bytes !== length) {
+    throw new RegistryError("SIZE_INVALID", "provided length did not match content length");
+  }
+  if (hash.algorithm !== digest.algorithm || hash.hex !== digest.hex) {
+    throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content");
+  }
+}
+
+export async function orUndefined<T>(pending: Promise<T>): Promise<T | undefined> {
+  try {
+    return await pending;
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  }
+}
