@@ -1,0 +1,106 @@
+/** A small distribution-API client over fetch, for tests that speak HTTP. */
+import { createHash } from "node:crypto";
+
+export const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`;
+export const ALICE = basic("ALICEKEY", "alice-secret-key");
+export const BOB = basic("BOBKEY", "bob-secret-key");
+
+export function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+export function sha512(bytes: Uint8Array): string {
+  return `sha512:${createHash("sha512").update(bytes).digest("hex")}`;
+}
+
+export interface CallInit {
+  body?: BodyInit | Uint8Array | null;
+  headers?: Record<string, string>;
+}
+
+export class RegistryClient {
+  constructor(readonly base: string, readonly auth?: string) {}
+
+  async call(
+    method: string,
+    path: string,
+    init: CallInit = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.auth) headers.authorization = this.auth;
+    const url = path.startsWith("http") ? path : `${this.base}${path}`;
+    return await fetch(url, { method, headers, body: init.body as BodyInit | null | undefined });
+  }
+
+  /** Calls, drains the body and returns status, headers and parsed JSON (if any). */
+  async json(
+    method: string,
+    path: string,
+    init: CallInit = {},
+  ) {
+    const res = await this.call(method, path, init);
+    const text = await res.text();
+    // deno-lint-ignore no-explicit-any
+    let body: any = undefined;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    return { status: res.status, headers: res.headers, body };
+  }
+
+  async startUpload(name: string): Promise<string> {
+    const res = await this.json("POST", `/v2/${name}/blobs/uploads/`);
+    if (res.status !== 202) {
+      throw new Error(`POST upload: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return res.headers.get("location")!;
+  }
+
+  /** Monolithic POST ?digest= upload; returns the digest. */
+  async pushBlob(name: string, bytes: Uint8Array): Promise<string> {
+    const digest = sha256(bytes);
+    const res = await this.json("POST", `/v2/${name}/blobs/uploads/?digest=${digest}`, {
+      body: bytes,
+    });
+    if (res.status !== 201) throw new Error(`push blob: ${res.status} ${JSON.stringify(res.body)}`);
+    return digest;
+  }
+
+  async putManifest(name: string, ref: string, manifest: unknown, mediaType: string) {
+    return await this.json("PUT", `/v2/${name}/manifests/${ref}`, {
+      body: typeof manifest === "string" ? manifest : JSON.stringify(manifest),
+      headers: { "content-type": mediaType },
+    });
+  }
+}
+
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+
+/** Pushes a config and the given layers, and returns an image manifest over them. */
+export async function pushImage(
+  client: RegistryClient,
+  name: string,
+  layers: Uint8Array[],
+  extra: Record<string, unknown> = {},
+) {
+  const config = new TextEncoder().encode(JSON.stringify({ layers: layers.length, ...extra }));
+  const configDigest = await client.pushBlob(name, config);
+  const layerDescriptors = [];
+  for (const layer of layers) {
+    layerDescriptors.push({
+      mediaType: "application/vnd.oci.image.layer.v1.tar",
+      digest: await client.pushBlob(name, layer),
+      size: layer.byteLength,
+    });
+  }
+  return {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.byteLength },
+    layers: layerDescriptors,
+  };
+}
