@@ -179,15 +179,24 @@ export class Uploads {
     const ensureUpload = async () => uploadId ??= await (creating ??= store.createMultipart(key));
     const base = session.parts.length;
     const reader = input.pipeThrough(budgetedParts(partSize, budget, chunk.signal)).getReader();
-    const { parts, held } = await uploadParts(
-      reader,
-      async (part) => store.uploadPart(key, await ensureUpload(), base + part.number, part.bytes),
-      { inFlight: this.opts.partsInFlight, hold: (part) => part.bytes.byteLength < partSize },
-    );
-    if (chunk.length !== undefined && received !== chunk.length) {
-      held?.permit.release();
-      throw new RegistryError("SIZE_INVALID", "chunk length did not match Content-Length");
+    let uploaded;
+    try {
+      uploaded = await uploadParts(
+        reader,
+        async (part) => store.uploadPart(key, await ensureUpload(), base + part.number, part.bytes),
+        { inFlight: this.opts.partsInFlight, hold: (part) => part.bytes.byteLength < partSize },
+      );
+      if (chunk.length !== undefined && received !== chunk.length) {
+        uploaded.held?.permit.release();
+        throw new RegistryError("SIZE_INVALID", "chunk length did not match Content-Length");
+      }
+    } catch (e) {
+      // An upload this chunk started is not in the session yet: nobody else could abort it.
+      const started = session.uploadId ? undefined : await creating?.catch(() => undefined);
+      if (started) await store.abortMultipart(key, started).catch(() => {});
+      throw e;
     }
+    const { parts, held } = uploaded;
     return {
       parts: [...session.parts, ...parts],
       uploadId,

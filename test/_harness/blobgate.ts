@@ -6,6 +6,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { resolveSecrets } from "../../src/config/master_key.ts";
 import type { Credential } from "../../src/config/schema.ts";
 import type { BucketSpace } from "../../src/store/buckets.ts";
+import type { ObjectStore } from "../../src/store/object_store.ts";
 import { buildApps, listen } from "../../src/server/listeners.ts";
 import { silentLogger } from "../../src/server/log.ts";
 import { Metrics } from "../../src/server/metrics.ts";
@@ -16,6 +17,8 @@ import type { Upstream } from "./s3rver.ts";
 export interface Blobgate {
   s3: string;
   buckets: BucketSpace;
+  /** The configured store the registry keeps its data in. */
+  store: ObjectStore;
   registry: string;
   credentials: Credential[];
   metrics: Metrics;
@@ -95,6 +98,7 @@ export async function startBlobgate(
     s3: `http://127.0.0.1:${running.s3.addr.port}`,
     registry: `http://127.0.0.1:${running.registry.addr.port}`,
     buckets: deps.s3.buckets,
+    store,
     credentials: structuredClone(CREDENTIALS),
     metrics,
     stop: async () => {

@@ -107,6 +107,41 @@ const steps: Record<string, Step> = {
     assert.equal(malformed.body.errors[0].code, "DIGEST_INVALID");
   },
 
+  "a client that disconnects mid-body leaves nothing behind": async (bg, alice) => {
+    const bytes = randomBytes(3 * PART);
+    const url = new URL(bg.registry);
+    for (const path of [`/v2/cut/a/blobs/uploads/?digest=${sha256(bytes)}`, "session"]) {
+      const target = path === "session" ? await alice.startUpload("cut/a") : path;
+      const method = path === "session" ? "PATCH" : "POST";
+      const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+      const head = `${method} ${target} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+        `Authorization: ${ALICE}\r\nContent-Length: ${bytes.byteLength}\r\n\r\n`;
+      await writeAll(conn, new TextEncoder().encode(head));
+      await writeAll(conn, bytes.subarray(0, 2 * PART + 100));
+      // Cut only once a part is stored, so the abort path is what the test sees.
+      for (let i = 0; path === "session" && i < 100 && (await partsStored(bg)) === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok((await partsStored(bg)) > 0 || path !== "session");
+      conn.close();
+      await new Promise((r) => setTimeout(r, 300));
+      if (path === "session") {
+        const status = await alice.json("GET", target);
+        assert.equal(status.headers.get("range"), "0-0", "the session did not move on");
+        const open = await bg.store.listMultipartUploads("registry/");
+        assert.deepEqual(open.map((u) => u.key), [], "the cut chunk's upload was aborted");
+        assert.equal((await alice.json("DELETE", target)).status, 204);
+      }
+    }
+    assert.equal((await alice.json("HEAD", `/v2/cut/a/blobs/${sha256(bytes)}`)).status, 404);
+    const stored = await bg.store.list({ prefix: "registry/blobs/" });
+    assert.ok(!stored.objects.some((o) => o.key.endsWith(sha256(bytes).slice(7))));
+    const left = await bg.store.listMultipartUploads("registry/");
+    assert.deepEqual(left.map((u) => u.key), [], "no multipart upload is left open");
+    const uploads = await bg.store.list({ prefix: "registry/uploads/" });
+    assert.ok(!uploads.objects.some((o) => o.key.endsWith(".data")));
+  },
+
   "streamed PATCHes without Content-Range, then PUT with a last chunk": async (_bg, alice) => {
     const pieces = [randomBytes(PART + 3), randomBytes(100), randomBytes(2 * PART - 50)];
     const last = randomBytes(777);
@@ -412,6 +447,15 @@ const steps: Record<string, Step> = {
     assert.equal((await anonymous.json("GET", "/v2/mono/a/tags/list")).status, 401);
   },
 };
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
+}
+
+async function partsStored(bg: Blobgate): Promise<number> {
+  const uploads = await bg.store.listMultipartUploads("registry/");
+  return uploads.length;
+}
 
 function enc(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
