@@ -4,6 +4,7 @@
  */
 import { loadConfig } from "./config/load.ts";
 import { decodeKeyMaterial, resolveSecrets, type Secrets } from "./config/master_key.ts";
+import { collectGarbage, sweepSessions } from "./registry/gc.ts";
 import { Keyring } from "./s3/keyring.ts";
 import { rotate } from "./s3/rotate.ts";
 import { sweepUploads } from "./s3/sweep.ts";
@@ -22,6 +23,9 @@ Commands:
               --bucket NAME --to-kid KID [--prefix P] [--old-master-key-file F]
   sweep     Abort multipart uploads left unfinished:
               --bucket NAME [--older-than-hours H (24)] [--dry-run]
+  gc        Registry: delete blobs no manifest references (older than
+            registry.gcGraceHours) and sweep upload sessions older than
+            registry.sessionTtlHours: [--dry-run]
   version   Print the version`;
 
 export const VERSION = "0.1.0";
@@ -36,6 +40,8 @@ export async function main(args: string[]): Promise<number> {
       return await rotateCommand(configPath, rest);
     case "sweep":
       return await sweepCommand(configPath, rest);
+    case "gc":
+      return await gcCommand(configPath, rest);
     case "version":
       console.log(VERSION);
       return 0;
@@ -104,6 +110,23 @@ async function sweepCommand(configPath: string | undefined, args: string[]): Pro
   const dryRun = args.includes("--dry-run");
   const summary = await sweepUploads(store, { olderThanMs: hours * 3600_000, dryRun });
   console.log(JSON.stringify({ bucket, dryRun, ...summary }));
+  return 0;
+}
+
+async function gcCommand(configPath: string | undefined, args: string[]): Promise<number> {
+  const config = await loadConfig(configPath, Deno.env.toObject());
+  const store = storeFromConfig(config, new ByteBudget(config.limits.memoryBudget));
+  const dryRun = args.includes("--dry-run");
+  const hours = 3600_000;
+  const sessions = await sweepSessions(store, {
+    olderThanMs: config.registry.sessionTtlHours * hours,
+    dryRun,
+  });
+  const blobs = await collectGarbage(store, {
+    dryRun,
+    graceMs: config.registry.gcGraceHours * hours,
+  });
+  console.log(JSON.stringify({ dryRun, sessions, blobs }));
   return 0;
 }
 

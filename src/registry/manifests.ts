@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ObjectStore } from "../store/object_store.ts";
-import { isLinked, orUndefined } from "./blobs.ts";
+import { blobInfo, isLinked, orUndefined } from "./blobs.ts";
 import { RegistryError } from "./errors.ts";
 import { layout } from "./layout.ts";
 import { type Digest, parseDigest } from "./names.ts";
@@ -89,7 +89,12 @@ export async function checkReferences(
   name: string,
   manifest: ParsedManifest,
 ): Promise<void> {
-  const blobs = await Promise.all(manifest.blobs.map((d) => isLinked(store, name, d)));
+  // The blob itself too, not only the link: gc may have reclaimed an unreferenced one.
+  const blobs = await Promise.all(
+    manifest.blobs.map(async (d) =>
+      (await isLinked(store, name, d)) && !!(await blobInfo(store, d))
+    ),
+  );
   const missing = manifest.blobs.find((_, i) => !blobs[i]);
   if (missing) {
     throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `blob unknown to registry: ${missing.text}`);
