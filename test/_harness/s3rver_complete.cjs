@@ -121,7 +121,7 @@ async function complete(ctx, { bucket, key, q }, dir) {
   const body = (await readBody(ctx)).toString("utf8");
   const asked = [...body.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => ({
     number: Number((m[1].match(/<PartNumber>(\d+)<\/PartNumber>/) || [])[1]),
-    etag: ((m[1].match(/<ETag>([\s\S]*?)<\/ETag>/) || [])[1] || "").replace(/&quot;|"/g, ""),
+    etag: ((m[1].match(/<ETag>([\s\S]*?)<\/ETag>/) || [])[1] || "").replace(/&quot;|&#34;|"/g, ""),
   }));
   const stored = new Map(parts(dir).map((p) => [p.number, p]));
   if (asked.length === 0) return fail(ctx, 400, "MalformedXML", "No parts");

@@ -1,0 +1,301 @@
+/**
+ * Registry benchmark. In one run, blobgate against CNCF Distribution
+ * (Debian's docker-registry, started here with a config written here), both
+ * on the same kind of store: local filesystem vs FsStore, then both on one
+ * s3rver. Pushes go through curl (one 1 GiB layer: POST, streamed PATCH,
+ * PUT ?digest=) and through fetch (many small layers, 8 at a time), so the
+ * client is not the bottleneck; skopeo end-to-end figures are printed beside.
+ * Last, the peak RSS of a fresh blobgate under 8 concurrent large pushes.
+ *
+ *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--no-s3] [--no-skopeo]
+ */
+import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
+import { spawnBlobgate } from "../../test/_harness/process.ts";
+import { startUpstream, type Upstream } from "../../test/_harness/s3rver.ts";
+import {
+  type Blob,
+  newLayout,
+  tagInLayout,
+  writeBlob,
+  writeImage,
+} from "../../test/_helpers/oci_layout.ts";
+import { fmt, mbps, MiB, timed } from "./_stats.ts";
+
+const args = Deno.args;
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const SIZE = arg("--size", 1024) * MiB;
+const SMALL = arg("--small", 200);
+const SMALL_SIZE = arg("--small-kib", 256) * 1024;
+const BUDGET = 256 * MiB;
+const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
+const BLOB_INFO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
+
+interface Registry {
+  label: string;
+  url: string;
+  auth?: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const work = await Deno.makeTempDir({ prefix: "blobgate-bench-reg-" });
+const layout = await newLayout(`${work}/layout`);
+console.log(`preparing ${SIZE / MiB} MiB layer and ${SMALL} x ${SMALL_SIZE / 1024} KiB layers…`);
+const big = await writeBlob(layout, 1, SIZE);
+const smalls: Blob[] = [];
+for (let i = 0; i < SMALL; i++) smalls.push(await writeBlob(layout, 100 + i, SMALL_SIZE));
+await tagInLayout(layout, await writeImage(layout, [big]), "big");
+await tagInLayout(layout, await writeImage(layout, smalls), "small");
+const smallBytes = await Promise.all(smalls.map((b) => Deno.readFile(blobPath(b))));
+
+const rows: string[][] = [];
+const stores: ("fs" | "s3")[] = args.includes("--no-s3") ? ["fs"] : ["fs", "s3"];
+for (const store of stores) {
+  const upstream = store === "s3" ? await startUpstream() : undefined;
+  await upstream?.createBucket("distribution");
+  const registries = [
+    await startBlobgate(store, upstream),
+    await startDistribution(store, upstream),
+  ];
+  try {
+    const results: Record<string, number[]> = {};
+    for (const reg of registries) {
+      const bigRun = await timed(() => pushBlobCurl(reg, "bench/big", big));
+      const smallRun = await timed(() => pushSmall(reg, "bench/small"));
+      const skopeoRuns = args.includes("--no-skopeo")
+        ? [NaN, NaN]
+        : [await skopeoPush(reg, "big"), await skopeoPush(reg, "small")];
+      results[reg.label] = [
+        mbps(SIZE, bigRun.seconds),
+        mbps(SMALL * SMALL_SIZE, smallRun.seconds),
+        SMALL / smallRun.seconds,
+        mbps(SIZE, skopeoRuns[0]),
+        mbps(SMALL * SMALL_SIZE, skopeoRuns[1]),
+      ];
+    }
+    const [bg, dist] = [results[registries[0].label], results[registries[1].label]];
+    const names = [
+      "1 layer curl MB/s",
+      `${SMALL} layers fetch MB/s`,
+      `${SMALL} layers blobs/s`,
+      "1 layer skopeo MB/s",
+      `${SMALL} layers skopeo MB/s`,
+    ];
+    names.forEach((name, i) =>
+      rows.push([store, name, fmt(bg[i]), fmt(dist[i]), fmt(bg[i] / dist[i], 2)])
+    );
+  } finally {
+    for (const reg of registries) await reg.stop();
+    await upstream?.stop();
+  }
+}
+console.log("\nstore | push | blobgate | distribution | ratio");
+for (const row of rows) console.log(row.join(" | "));
+
+console.log("\npeak RSS of blobgate (fs store, budget 256 MiB) under 8 concurrent pushes:");
+for (const size of [SIZE / 4, SIZE]) {
+  const sized = size === SIZE ? big : await writeBlob(layout, 7, size);
+  const reg = await startBlobgate("fs", undefined);
+  try {
+    const idle = vmHwm(reg.pid);
+    const run = await timed(() =>
+      Promise.all(Array.from({ length: 8 }, (_, i) => pushBlobCurl(reg, `rss/r${i}`, sized)))
+    );
+    console.log(
+      `  8 x ${size / MiB} MiB: peak ${fmt(vmHwm(reg.pid) / MiB)} MiB (idle ${
+        fmt(idle / MiB)
+      } MiB), ${fmt(mbps(8 * size, run.seconds))} MB/s aggregate`,
+    );
+  } finally {
+    await reg.stop();
+  }
+}
+await Deno.remove(work, { recursive: true });
+
+async function startBlobgate(store: "fs" | "s3", upstream?: Upstream): Promise<Registry> {
+  const root = `${work}/blobgate-${crypto.randomUUID()}`;
+  const config = upstream
+    ? {
+      type: "s3",
+      endpoint: upstream.endpoint,
+      region: upstream.region,
+      bucket: upstream.bucket,
+      accessKeyId: upstream.credentials.accessKeyId,
+      secretAccessKey: upstream.credentials.secretAccessKey,
+    }
+    : { type: "fs", path: root };
+  const proc = await spawnBlobgate({
+    BLOBGATE_STORE: JSON.stringify(config),
+    BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
+    BLOBGATE_MASTER_KEY: "ef".repeat(32),
+    BLOBGATE_LIMITS__MEMORY_BUDGET: String(BUDGET),
+  });
+  return {
+    label: `blobgate (${store})`,
+    url: proc.registry,
+    auth: USER,
+    pid: proc.pid,
+    stop: async () => {
+      await proc.stop();
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function startDistribution(store: "fs" | "s3", upstream?: Upstream): Promise<Registry> {
+  const port = freePort();
+  const root = `${work}/distribution-${crypto.randomUUID()}`;
+  const storage = upstream
+    ? `  s3:\n    region: us-east-1\n    regionendpoint: ${upstream.endpoint}\n` +
+      `    bucket: distribution\n    accesskey: ${upstream.credentials.accessKeyId}\n` +
+      `    secretkey: ${upstream.credentials.secretAccessKey}\n    secure: false\n` +
+      `    v4auth: true\n    chunksize: ${5 * MiB}\n`
+    : `  filesystem:\n    rootdirectory: ${root}\n`;
+  const config = `${work}/distribution-${port}.yml`;
+  await Deno.writeTextFile(
+    config,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n${storage}  delete:\n    enabled: true\n` +
+      `http:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  const log = await Deno.open(`${config}.log`, { write: true, create: true });
+  // Its AWS SDK refuses the AWS_CA_BUNDLE this environment sets.
+  const child = new Deno.Command("env", {
+    args: ["-u", "AWS_CA_BUNDLE", "docker-registry", "serve", config],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  child.stderr.pipeTo(log.writable).catch(() => {});
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (await Promise.race([child.status.then(() => true), Promise.resolve(false)])) {
+      throw new Error(`distribution exited:\n${await Deno.readTextFile(`${config}.log`)}`);
+    }
+    const ok = await fetch(`${url}/v2/`).then(
+      (r) => r.body?.cancel().then(() => true),
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    label: `distribution (${store})`,
+    url,
+    pid: child.pid,
+    stop: async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // It exited on its own; its stderr says why.
+      }
+      await child.status;
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** POST, one streamed PATCH of the file, PUT ?digest=: the docker and skopeo flow. */
+async function pushBlobCurl(reg: Registry, name: string, blob: Blob): Promise<void> {
+  const location = await curl(reg, ["-X", "POST", `${reg.url}/v2/${name}/blobs/uploads/`], 202);
+  const next = await curl(reg, ["-X", "PATCH", "-T", blobPath(blob), absolute(reg, location)], 202);
+  const sep = next.includes("?") ? "&" : "?";
+  await curl(reg, ["-X", "PUT", `${absolute(reg, next)}${sep}digest=${blob.digest}`], 201);
+}
+
+async function curl(reg: Registry, rest: string[], expect: number): Promise<string> {
+  const auth = reg.auth ? ["-u", reg.auth] : [];
+  const out = await new Deno.Command("curl", {
+    args: [
+      "-s",
+      "-o",
+      "/dev/null",
+      "-H",
+      "Expect:",
+      ...auth,
+      "-w",
+      "%{http_code} %header{location}",
+      ...rest,
+    ],
+    stdout: "piped",
+  }).output();
+  const [code, location] = new TextDecoder().decode(out.stdout).split(" ");
+  if (Number(code) !== expect) throw new Error(`${reg.label}: ${rest.join(" ")} answered ${code}`);
+  return location;
+}
+
+/** Small layers with fetch, 8 at a time, each by the same three requests. */
+async function pushSmall(reg: Registry, name: string): Promise<void> {
+  const headers: Record<string, string> = reg.auth
+    ? { authorization: `Basic ${btoa(reg.auth)}` }
+    : {};
+  let next = 0;
+  const worker = async () => {
+    while (next < smalls.length) {
+      const i = next++;
+      const post = await fetch(`${reg.url}/v2/${name}/blobs/uploads/`, { method: "POST", headers });
+      await post.body?.cancel();
+      const patch = await fetch(absolute(reg, post.headers.get("location")!), {
+        method: "PATCH",
+        headers,
+        body: smallBytes[i],
+      });
+      await patch.body?.cancel();
+      const location = absolute(reg, patch.headers.get("location")!);
+      const sep = location.includes("?") ? "&" : "?";
+      const put = await fetch(`${location}${sep}digest=${smalls[i].digest}`, {
+        method: "PUT",
+        headers,
+      });
+      await put.body?.cancel();
+      if (put.status !== 201) throw new Error(`${reg.label}: small PUT ${put.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+async function skopeoPush(reg: Registry, tag: string): Promise<number> {
+  await Deno.remove(BLOB_INFO_CACHE).catch(() => {});
+  const creds = reg.auth ? ["--dest-creds", reg.auth] : [];
+  const dest = `docker://${reg.url.slice(7)}/skopeo/${tag}-${
+    crypto.randomUUID().slice(0, 8)
+  }:${tag}`;
+  const run = await timed(() =>
+    new Deno.Command("skopeo", {
+      args: [
+        "--insecure-policy",
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        ...creds,
+        `oci:${layout.dir}:${tag}`,
+        dest,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output()
+  );
+  if (!run.value.success) throw new Error(new TextDecoder().decode(run.value.stderr));
+  return run.seconds;
+}
+
+function absolute(reg: Registry, location: string): string {
+  return location.startsWith("http") ? location : `${reg.url}${location}`;
+}
+
+function blobPath(blob: Blob): string {
+  return `${layout.dir}/blobs/sha256/${blob.digest.slice(7)}`;
+}
+
+function vmHwm(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)![1]) * 1024;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
