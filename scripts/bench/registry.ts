@@ -7,7 +7,8 @@
  * client is not the bottleneck; skopeo end-to-end figures are printed beside.
  * Last, the peak RSS of a fresh blobgate under 8 concurrent large pushes.
  *
- *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--no-s3] [--no-skopeo]
+ *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--small-kib K]
+ *     [--budget MiB] [--no-s3] [--no-skopeo]
  */
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
@@ -29,7 +30,7 @@ const arg = (name: string, fallback: number) => {
 const SIZE = arg("--size", 1024) * MiB;
 const SMALL = arg("--small", 200);
 const SMALL_SIZE = arg("--small-kib", 256) * 1024;
-const BUDGET = 256 * MiB;
+const BUDGET = arg("--budget", 256) * MiB;
 const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
 const BLOB_INFO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
 
@@ -95,7 +96,7 @@ for (const store of stores) {
 console.log("\nstore | push | blobgate | distribution | ratio");
 for (const row of rows) console.log(row.join(" | "));
 
-console.log("\npeak RSS of blobgate (fs store, budget 256 MiB) under 8 concurrent pushes:");
+console.log(`\npeak RSS of blobgate (fs store, budget ${BUDGET / MiB} MiB), 8 concurrent pushes:`);
 for (const size of [SIZE / 4, SIZE]) {
   const sized = size === SIZE ? big : await writeBlob(layout, 7, size);
   const reg = await startBlobgate("fs", undefined);

@@ -106,6 +106,8 @@ const registry = z.object({
   sessionTtlHours: z.coerce.number().min(0).default(24),
   /** Blobs younger than this are never collected, whatever references them. */
   gcGraceHours: z.coerce.number().min(0).default(1),
+  /** With an s3 store, blob GETs answer 307 to a presigned upstream URL valid this long; 0 is off. */
+  redirectSeconds: z.coerce.number().int().min(0).max(7 * 86400).default(0),
   /** A mount without `from` links any blob the store holds (automatic content discovery). */
   mountWithoutFrom: bool.default(false),
 }).strict();

@@ -26,6 +26,11 @@ export async function getBlob(r: RegistryRequest, reference: string): Promise<Re
   if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${info.size}`;
   const status = range ? 206 : 200;
   if (r.req.method === "HEAD") return answer(status, headers);
+  const { store, options } = r.deps;
+  if (options.redirectSeconds > 0 && store.presignGet) {
+    const location = await store.presignGet(layout.blob(digest), options.redirectSeconds);
+    return answer(307, { location, "docker-content-digest": digest.text });
+  }
   const { body } = await r.deps.store.get(layout.blob(digest), { range });
   return answer(status, headers, body);
 }

@@ -151,4 +151,6 @@ export interface ObjectStore extends MultipartStore {
   list(opts?: ListOptions): Promise<ListResult>;
   /** Cheap reachability probe for /readyz. */
   ping(): Promise<void>;
+  /** A time-limited URL for reading `key` straight from the store, where it has one. */
+  presignGet?(key: string, expiresSeconds: number): Promise<string>;
 }

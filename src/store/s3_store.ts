@@ -23,6 +23,8 @@ import {
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "./sdk_sha256.ts";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type ByteBudget, Gate } from "../streams/budget.ts";
@@ -84,8 +86,10 @@ export class S3Store implements ObjectStore {
   readonly #partsInFlight: number;
   readonly #maxSingleCopy: number;
   readonly #copyPartSize: number;
+  readonly #opts: S3StoreOptions;
 
   constructor(opts: S3StoreOptions) {
+    this.#opts = opts;
     const config = {
       endpoint: opts.endpoint,
       region: opts.region,
@@ -104,6 +108,37 @@ export class S3Store implements ObjectStore {
     this.#partsInFlight = opts.partsInFlight ?? 4;
     this.#maxSingleCopy = opts.maxSingleCopy ?? 5 * 1024 * MiB;
     this.#copyPartSize = opts.copyPartSize ?? 512 * MiB;
+  }
+
+  /** A URL that lets its holder GET `key` directly from the upstream until it expires. */
+  async presignGet(key: string, expiresSeconds: number): Promise<string> {
+    const { endpoint, region, forcePathStyle, credentials } = this.#opts;
+    const base = new URL(endpoint ?? `https://s3.${region}.amazonaws.com`);
+    const path = this.#key(key).split("/").map(encodeURIComponent).join("/");
+    const hostname = forcePathStyle ? base.hostname : `${this.#bucket}.${base.hostname}`;
+    // S3 signs the path as sent (escaped once), and a presigned GET's payload as unsigned.
+    const signer = new SignatureV4({
+      credentials,
+      region,
+      service: "s3",
+      sha256: Sha256,
+      uriEscapePath: false,
+    });
+    const signed = await signer.presign({
+      method: "GET",
+      protocol: base.protocol,
+      hostname,
+      port: base.port ? Number(base.port) : undefined,
+      path: forcePathStyle ? `/${this.#bucket}/${path}` : `/${path}`,
+      query: {},
+      headers: {
+        host: base.port ? `${hostname}:${base.port}` : hostname,
+        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      },
+    }, { expiresIn: expiresSeconds });
+    const query = new URLSearchParams(signed.query as Record<string, string>);
+    const port = base.port ? `:${base.port}` : "";
+    return `${base.protocol}//${hostname}${port}${signed.path}?${query}`;
   }
 
   /** Creates the bucket if it does not exist yet. */
