@@ -19,6 +19,7 @@ export interface Blobgate {
   buckets: BucketSpace;
   /** The configured store the registry keeps its data in. */
   store: ObjectStore;
+  budget: ByteBudget;
   registry: string;
   credentials: Credential[];
   metrics: Metrics;
@@ -99,6 +100,7 @@ export async function startBlobgate(
     registry: `http://127.0.0.1:${running.registry.addr.port}`,
     buckets: deps.s3.buckets,
     store,
+    budget,
     credentials: structuredClone(CREDENTIALS),
     metrics,
     stop: async () => {
