@@ -44,3 +44,9 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number;
 export const mbps = (bytes: number, seconds: number) => bytes / seconds / 1e6;
 export const fmt = (n: number, digits = 0) => n.toFixed(digits);
 export const MiB = 2 ** 20;
+
+/** `--name N` from the command line, or `fallback`. */
+export function numberArg(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
+}

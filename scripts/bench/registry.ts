@@ -20,17 +20,13 @@ import {
   writeBlob,
   writeImage,
 } from "../../test/_helpers/oci_layout.ts";
-import { fmt, mbps, MiB, timed } from "./_stats.ts";
+import { fmt, mbps, MiB, numberArg, timed } from "./_stats.ts";
 
 const args = Deno.args;
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SIZE = arg("--size", 1024) * MiB;
-const SMALL = arg("--small", 200);
-const SMALL_SIZE = arg("--small-kib", 256) * 1024;
-const BUDGET = arg("--budget", 256) * MiB;
+const SIZE = numberArg("--size", 1024) * MiB;
+const SMALL = numberArg("--small", 200);
+const SMALL_SIZE = numberArg("--small-kib", 256) * 1024;
+const BUDGET = numberArg("--budget", 256) * MiB;
 const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
 const BLOB_INFO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
 

@@ -24,15 +24,11 @@ import {
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
 import { startUpstream } from "../../test/_harness/s3rver.ts";
-import { fmt, mbps, MiB, timed } from "./_stats.ts";
+import { fmt, mbps, MiB, numberArg, timed } from "./_stats.ts";
 
 const args = Deno.args;
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SIZE = arg("--size", 1024) * MiB;
-const SMALL = arg("--small", 1000);
+const SIZE = numberArg("--size", 1024) * MiB;
+const SMALL = numberArg("--small", 1000);
 const BUDGET = 256 * MiB;
 
 const upstream = await startUpstream();

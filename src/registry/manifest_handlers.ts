@@ -15,6 +15,7 @@ import {
 } from "./manifests.ts";
 import { type Digest, isTag, parseDigest } from "./names.ts";
 import { orUndefined } from "./blobs.ts";
+import { collectBytes } from "../streams/collect.ts";
 
 export async function getManifest(r: RegistryRequest, reference: string): Promise<Response> {
   const { store } = r.deps;
@@ -102,22 +103,9 @@ function subjectOf(manifest: StoredManifest): Digest | undefined {
 }
 
 async function readLimited(req: Request, max: number): Promise<Uint8Array> {
-  const tooBig = () => new RegistryError("SIZE_INVALID", `manifest exceeds ${max} bytes`, 413);
-  if (Number(req.headers.get("content-length") ?? 0) > max) throw tooBig();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of req.body ?? ReadableStream.from([])) {
-    size += chunk.byteLength;
-    if (size > max) throw tooBig();
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  const tooLarge = () => new RegistryError("SIZE_INVALID", `manifest exceeds ${max} bytes`, 413);
+  if (Number(req.headers.get("content-length") ?? 0) > max) throw tooLarge();
+  return await collectBytes(req.body ?? ReadableStream.from([]), { limit: max, tooLarge });
 }
 
 function isDigest(reference: string): boolean {

@@ -8,6 +8,7 @@ import { createHash, type Hash } from "node:crypto";
 import type { ObjectStore, UploadedPart } from "../store/object_store.ts";
 import { uploadParts } from "../store/part_uploads.ts";
 import type { ByteBudget } from "../streams/budget.ts";
+import { concatStreams } from "../streams/collect.ts";
 import { DigestStream } from "../streams/digest.ts";
 import { meter } from "../streams/meter.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
@@ -171,7 +172,7 @@ export class Uploads {
     let received = 0;
     let input = body.pipeThrough(meter((n) => received += n));
     if (hash) input = input.pipeThrough(hash);
-    if (session.tail) input = concat(await this.#tail(session), input);
+    if (session.tail) input = concatStreams(await this.#tail(session), input);
 
     const key = layout.sessionData(session.uuid);
     let uploadId = session.uploadId;
@@ -279,14 +280,4 @@ export function progressHeaders(session: Session): Record<string, string> {
 
 function digestInvalid(): RegistryError {
   return new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content");
-}
-
-function concat(
-  first: ReadableStream<Uint8Array>,
-  second: ReadableStream<Uint8Array>,
-): ReadableStream<Uint8Array> {
-  return ReadableStream.from((async function* () {
-    yield* first;
-    yield* second;
-  })());
 }

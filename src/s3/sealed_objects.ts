@@ -8,6 +8,7 @@
  * bg-mid (multipart: segments are part numbers, and the sealed manifest at
  * .blobgate/manifests/<bg-mid> lists them). Client metadata sits beside them.
  */
+import { collectBytes } from "../streams/collect.ts";
 import {
   type Envelope,
   envelopeKid,
@@ -414,20 +415,4 @@ export class SealedObjects {
 /** Client metadata: everything but blobgate's own bg-* fields. */
 export function clientMetadata(metadata: Metadata): Metadata {
   return Object.fromEntries(Object.entries(metadata).filter(([k]) => !k.startsWith("bg-")));
-}
-
-async function collectBytes(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk);
-    size += chunk.byteLength;
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }

@@ -32,6 +32,20 @@ async function skopeo(...args: string[]): Promise<string> {
   return text;
 }
 
+/** Copies into blobgate as alice, keeping digests. */
+async function pushLayout(source: string, dest: string, ...extra: string[]): Promise<void> {
+  await skopeo(
+    "copy",
+    ...extra,
+    "--preserve-digests",
+    "--dest-tls-verify=false",
+    "--dest-creds",
+    CREDS,
+    source,
+    dest,
+  );
+}
+
 async function fileDigest(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of (await Deno.open(path)).readable) hash.update(chunk);
@@ -59,15 +73,7 @@ Deno.test({
       await tagInLayout(layout, image, "v1");
 
       // In, then out again: every digest survives.
-      await skopeo(
-        "copy",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        CREDS,
-        `oci:${layout.dir}:v1`,
-        `docker://${host}/e2e/app:v1`,
-      );
+      await pushLayout(`oci:${layout.dir}:v1`, `docker://${host}/e2e/app:v1`);
       await skopeo(
         "copy",
         "--preserve-digests",
@@ -116,16 +122,7 @@ Deno.test({
         manifests: platforms,
       }, OCI_INDEX);
       await tagInLayout(layout, index, "multi");
-      await skopeo(
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        CREDS,
-        `oci:${layout.dir}:multi`,
-        `docker://${host}/e2e/app:multi`,
-      );
+      await pushLayout(`oci:${layout.dir}:multi`, `docker://${host}/e2e/app:multi`, "--all");
       const multi = await alice.call("GET", "/v2/e2e/app/manifests/multi", {
         headers: { accept: OCI_INDEX },
       });
@@ -141,15 +138,7 @@ Deno.test({
         subject: image,
       });
       await tagInLayout(layout, artifact, "sbom");
-      await skopeo(
-        "copy",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        CREDS,
-        `oci:${layout.dir}:sbom`,
-        `docker://${host}/e2e/app:sbom`,
-      );
+      await pushLayout(`oci:${layout.dir}:sbom`, `docker://${host}/e2e/app:sbom`);
       const referrers = await alice.json("GET", `/v2/e2e/app/referrers/${image.digest}`);
       assert.deepEqual(
         referrers.body.manifests.map((m: Blob & { artifactType: string }) => [

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { CREDENTIALS } from "../_harness/blobgate.ts";
 import { spawnBlobgate } from "../_harness/process.ts";
-import { startUpstream } from "../_harness/s3rver.ts";
+import { testOnStores } from "../_harness/stores.ts";
 import { concat, randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
@@ -82,37 +82,4 @@ async function alternate(store: Record<string, unknown>) {
   }
 }
 
-Deno.test({
-  name: "two processes alternate one multipart upload over the fs store",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const root = await Deno.makeTempDir({ prefix: "blobgate-two-" });
-    try {
-      await alternate({ type: "fs", path: root });
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "two processes alternate one multipart upload over s3rver",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const up = await startUpstream();
-    try {
-      await alternate({
-        type: "s3",
-        endpoint: up.endpoint,
-        region: up.region,
-        bucket: up.bucket,
-        accessKeyId: up.credentials.accessKeyId,
-        secretAccessKey: up.credentials.secretAccessKey,
-      });
-    } finally {
-      await up.stop();
-    }
-  },
-});
+testOnStores("two processes alternate one multipart upload", alternate);

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { CREDENTIALS } from "../_harness/blobgate.ts";
 import { spawnBlobgate } from "../_harness/process.ts";
-import { startUpstream } from "../_harness/s3rver.ts";
+import { testOnStores } from "../_harness/stores.ts";
 import { ALICE, RegistryClient, sha256 } from "../_helpers/registry_client.ts";
 import { concat, randomBytes } from "../_helpers/streams.ts";
 
@@ -55,38 +55,4 @@ async function alternate(store: Record<string, unknown>) {
   }
 }
 
-Deno.test({
-  name: "two processes alternate one chunked blob upload over the fs store",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const root = await Deno.makeTempDir({ prefix: "blobgate-reg2-" });
-    try {
-      await alternate({ type: "fs", path: root });
-    } finally {
-      await Deno.remove(root, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "two processes alternate one chunked blob upload over s3rver",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const up = await startUpstream();
-    try {
-      await alternate({
-        type: "s3",
-        endpoint: up.endpoint,
-        region: up.region,
-        bucket: up.bucket,
-        prefix: up.prefix,
-        accessKeyId: up.credentials.accessKeyId,
-        secretAccessKey: up.credentials.secretAccessKey,
-      });
-    } finally {
-      await up.stop();
-    }
-  },
-});
+testOnStores("two processes alternate one chunked blob upload", alternate);
