@@ -8,7 +8,7 @@
  * Last, the peak RSS of a fresh blobgate under 8 concurrent large pushes.
  *
  *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--small-kib K]
- *     [--budget MiB] [--no-s3] [--no-skopeo]
+ *     [--budget MiB] [--no-s3] [--no-skopeo] [--rss-only]
  */
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
@@ -49,7 +49,11 @@ await tagInLayout(layout, await writeImage(layout, smalls), "small");
 const smallBytes = await Promise.all(smalls.map((b) => Deno.readFile(blobPath(b))));
 
 const rows: string[][] = [];
-const stores: ("fs" | "s3")[] = args.includes("--no-s3") ? ["fs"] : ["fs", "s3"];
+const stores: ("fs" | "s3")[] = args.includes("--rss-only")
+  ? []
+  : args.includes("--no-s3")
+  ? ["fs"]
+  : ["fs", "s3"];
 for (const store of stores) {
   const upstream = store === "s3" ? await startUpstream() : undefined;
   await upstream?.createBucket("distribution");

@@ -90,7 +90,9 @@ export async function sweepSessions(
   const objects = await listAll(store, layout.uploads);
   const stale = objects.filter((o) => o.lastModified.getTime() < cutoff);
   const live = new Set(
-    objects.filter((o) => o.key.endsWith(".json") && !stale.includes(o)).map((o) => uuidOf(o.key)),
+    objects.filter((o) => o.key.endsWith(".session") && !stale.includes(o)).map((o) =>
+      uuidOf(o.key)
+    ),
   );
   const removed = stale.filter((o) => !live.has(uuidOf(o.key))).map((o) => o.key);
   const uploads = (await store.listMultipartUploads(layout.uploads)).filter((u) =>
@@ -101,7 +103,7 @@ export async function sweepSessions(
     for (const key of removed) await store.delete(key);
   }
   return {
-    sessions: removed.filter((k) => k.endsWith(".json")).length,
+    sessions: removed.filter((k) => k.endsWith(".session")).length,
     removed: [...removed, ...uploads.map((u) => `${u.key} (upload ${u.uploadId})`)],
   };
 }

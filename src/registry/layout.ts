@@ -10,9 +10,9 @@
  *     repos/<name>/_tags/<tag>                       the digest a tag points at
  *     repos/<name>/_referrers/<alg>/<hex>/<alg>/<hex>  descriptor of a manifest with that subject
  *     catalog/<name>                                 the repository has manifests
- *     uploads/<uuid>.json                            upload session state
+ *     uploads/<uuid>.session                         session state (metadata) and the bytes
+ *                                                    past the last whole part (body)
  *     uploads/<uuid>.data                            the session's multipart upload, then its bytes
- *     uploads/<uuid>.<offset>.tail                   bytes past the last whole part
  */
 import type { Digest } from "./names.ts";
 
@@ -36,9 +36,8 @@ export const layout = {
   catalog: `${ROOT}catalog/`,
   catalogEntry: (name: string) => `${ROOT}catalog/${name}`,
   uploads: `${ROOT}uploads/`,
-  session: (uuid: string) => `${ROOT}uploads/${uuid}.json`,
+  session: (uuid: string) => `${ROOT}uploads/${uuid}.session`,
   sessionData: (uuid: string) => `${ROOT}uploads/${uuid}.data`,
-  sessionTail: (uuid: string, offset: number) => `${ROOT}uploads/${uuid}.${offset}.tail`,
 };
 
 /** The digest a key under `<alg>/<hex>` names, or undefined. */

@@ -35,7 +35,7 @@ export async function patchUpload(r: RegistryRequest, session: Session, uploads:
 export async function finishUpload(r: RegistryRequest, session: Session, uploads: Uploads) {
   const digest = parseDigest(r.url.searchParams.get("digest"));
   const chunk = chunkOf(r.req);
-  const fresh = session.offset === 0 && !session.tail && session.parts.length === 0;
+  const fresh = session.offset === 0 && session.tail === 0 && session.parts === 0;
   if (fresh && r.req.body && (chunk.start ?? 0) === 0) {
     // Monolithic PUT after POST: straight to the blob's address, verified before it completes.
     await putBlob(r.deps.store, digest, r.req.body, { length: chunk.length });

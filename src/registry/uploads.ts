@@ -1,17 +1,19 @@
 /**
  * Upload sessions whose state lives in the store, so any replica can take
- * the next request. Each PATCH streams into parts of one multipart upload;
- * bytes past the last whole part wait in a small tail object, not on disk.
- * Finishing verifies the digest before the blob's address is written.
+ * the next request. Each PATCH streams into whole parts of one multipart
+ * upload; the bytes past the last whole part are the body of the session
+ * object itself, whose metadata holds the state, so a chunk commits with one
+ * write. Finishing verifies the digest before the blob's address is written.
  */
 import { createHash, type Hash } from "node:crypto";
-import type { ObjectStore, UploadedPart } from "../store/object_store.ts";
+import type { Metadata, ObjectStore, UploadedPart } from "../store/object_store.ts";
 import { uploadParts } from "../store/part_uploads.ts";
 import type { ByteBudget } from "../streams/budget.ts";
 import { concatStreams } from "../streams/collect.ts";
 import { DigestStream } from "../streams/digest.ts";
 import { meter } from "../streams/meter.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
+import { PreconditionFailedError } from "../store/errors.ts";
 import { blobInfo, checkDigest, orUndefined } from "./blobs.ts";
 import { RegistryError } from "./errors.ts";
 import type { HashCache } from "./hash_cache.ts";
@@ -25,8 +27,13 @@ export interface Session {
   offset: number;
   /** The multipart upload under the session's data key, once a whole part arrived. */
   uploadId?: string;
-  parts: UploadedPart[];
-  tail?: { key: string; size: number };
+  /** Whole parts uploaded so far; every one is `partSize` bytes. */
+  parts: number;
+  partSize: number;
+  /** Bytes past the last whole part, kept as the session object's body. */
+  tail: number;
+  /** The session object's version when loaded; the tail is read only from it. */
+  etag?: string;
 }
 
 export interface ChunkOptions {
@@ -46,6 +53,7 @@ export interface UploadsOptions {
 }
 
 interface Streamed {
+  /** Parts this chunk uploaded. */
   parts: UploadedPart[];
   uploadId?: string;
   held?: Part;
@@ -55,6 +63,7 @@ interface Streamed {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const EMPTY = new Uint8Array(0);
 
 export class Uploads {
   constructor(readonly opts: UploadsOptions) {}
@@ -65,9 +74,11 @@ export class Uploads {
       name,
       started: new Date().toISOString(),
       offset: 0,
-      parts: [],
+      parts: 0,
+      partSize: this.opts.partSize,
+      tail: 0,
     };
-    await this.#save(session);
+    await this.#save(session, EMPTY);
     return session;
   }
 
@@ -75,11 +86,20 @@ export class Uploads {
   async load(name: string, uuid: string): Promise<Session> {
     const unknown = new RegistryError("BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry");
     if (!UUID.test(uuid)) throw unknown;
-    const found = await orUndefined(this.opts.store.get(layout.session(uuid)));
-    if (!found) throw unknown;
-    const session = JSON.parse(await new Response(found.body).text()) as Session;
-    if (session.name !== name) throw unknown;
-    return session;
+    const info = await orUndefined(this.opts.store.head(layout.session(uuid)));
+    if (!info || info.metadata["bg-name"] !== name) throw unknown;
+    const m = info.metadata;
+    return {
+      uuid,
+      name,
+      started: m["bg-started"],
+      offset: Number(m["bg-offset"]),
+      uploadId: m["bg-upload"] || undefined,
+      parts: Number(m["bg-parts"]),
+      partSize: Number(m["bg-part-size"]),
+      tail: info.size,
+      etag: info.etag,
+    };
   }
 
   /** Appends one chunk; the session moves on only when all of it is stored. */
@@ -90,26 +110,18 @@ export class Uploads {
   ): Promise<Session> {
     this.#checkStart(session, chunk);
     const streamed = await this.#stream(session, body, chunk);
-    let tail: Session["tail"];
-    try {
-      if (streamed.held) {
-        tail = { key: layout.sessionTail(session.uuid, streamed.offset), size: 0 };
-        tail.size =
-          (await this.opts.store.put(tail.key, ReadableStream.from([streamed.held.bytes])))
-            .size;
-      }
-    } finally {
-      streamed.held?.permit.release();
-    }
     const next: Session = {
       ...session,
       offset: streamed.offset,
       uploadId: streamed.uploadId,
-      parts: streamed.parts,
-      tail,
+      parts: session.parts + streamed.parts.length,
+      tail: streamed.held?.bytes.byteLength ?? 0,
     };
-    await this.#save(next);
-    if (session.tail) await this.opts.store.delete(session.tail.key).catch(() => {});
+    try {
+      await this.#save(next, streamed.held?.bytes ?? EMPTY);
+    } finally {
+      streamed.held?.permit.release();
+    }
     if (streamed.hash) this.opts.hashes.set(session.uuid, next.offset, streamed.hash);
     return next;
   }
@@ -127,29 +139,29 @@ export class Uploads {
     this.#checkStart(session, chunk);
     const streamed = await this.#stream(session, body ?? ReadableStream.from([]), chunk);
     try {
-      if (streamed.parts.length === 0) {
+      if (session.parts + streamed.parts.length === 0) {
         await this.#finishSmall(digest, streamed);
       } else {
         await this.#finishParts(session, digest, streamed);
       }
     } catch (e) {
-      if (e instanceof RegistryError) await this.cancel(session);
+      if (e instanceof RegistryError) {
+        await this.cancel({ uuid: session.uuid, uploadId: streamed.uploadId });
+      }
       throw e;
     } finally {
       streamed.held?.permit.release();
     }
-    await this.#forget(session);
+    await this.#forget(session.uuid, true);
     return streamed.offset;
   }
 
-  async cancel(session: Session): Promise<void> {
-    const { store } = this.opts;
+  async cancel(session: Pick<Session, "uuid" | "uploadId">): Promise<void> {
     if (session.uploadId) {
-      await store.abortMultipart(layout.sessionData(session.uuid), session.uploadId)
+      await this.opts.store.abortMultipart(layout.sessionData(session.uuid), session.uploadId)
         .catch(() => {});
     }
-    await store.delete(layout.sessionData(session.uuid));
-    await this.#forget(session);
+    await this.#forget(session.uuid, session.uploadId !== undefined);
   }
 
   #checkStart(session: Session, chunk: ChunkOptions): void {
@@ -165,26 +177,27 @@ export class Uploads {
     body: ReadableStream<Uint8Array>,
     chunk: ChunkOptions,
   ): Promise<Streamed> {
-    const { store, budget, partSize } = this.opts;
+    const { store, budget } = this.opts;
+    const partSize = session.partSize;
     const running = this.opts.hashes.take(session.uuid, session.offset) ??
       (session.offset === 0 ? createHash("sha256") : undefined);
     const hash = running && new DigestStream("sha256", { resume: running });
     let received = 0;
     let input = body.pipeThrough(meter((n) => received += n));
     if (hash) input = input.pipeThrough(hash);
-    if (session.tail) input = concatStreams(await this.#tail(session), input);
+    if (session.tail > 0) input = concatStreams(await this.#tail(session), input);
 
     const key = layout.sessionData(session.uuid);
     let uploadId = session.uploadId;
     let creating: Promise<string> | undefined;
     const ensureUpload = async () => uploadId ??= await (creating ??= store.createMultipart(key));
-    const base = session.parts.length;
     const reader = input.pipeThrough(budgetedParts(partSize, budget, chunk.signal)).getReader();
     let uploaded;
     try {
       uploaded = await uploadParts(
         reader,
-        async (part) => store.uploadPart(key, await ensureUpload(), base + part.number, part.bytes),
+        async (part) =>
+          store.uploadPart(key, await ensureUpload(), session.parts + part.number, part.bytes),
         { inFlight: this.opts.partsInFlight, hold: (part) => part.bytes.byteLength < partSize },
       );
       if (chunk.length !== undefined && received !== chunk.length) {
@@ -197,27 +210,33 @@ export class Uploads {
       if (started) await store.abortMultipart(key, started).catch(() => {});
       throw e;
     }
-    const { parts, held } = uploaded;
     return {
-      parts: [...session.parts, ...parts],
+      parts: uploaded.parts,
       uploadId,
-      held,
+      held: uploaded.held,
       offset: session.offset + received,
       hash: hash?.snapshot(),
     };
   }
 
+  /** The tail of exactly the version loaded: a session changed meanwhile is refused. */
   async #tail(session: Session): Promise<ReadableStream<Uint8Array>> {
-    const found = await orUndefined(this.opts.store.get(session.tail!.key));
-    if (!found || found.info.size !== session.tail!.size) {
-      throw new RegistryError("BLOB_UPLOAD_INVALID", "upload session state is incomplete");
+    try {
+      const { body } = await this.opts.store.get(layout.session(session.uuid), {
+        ifMatch: session.etag,
+      });
+      return body;
+    } catch (e) {
+      if (!(e instanceof PreconditionFailedError)) throw e;
+      const error = new RegistryError("RANGE_INVALID", "the upload moved on meanwhile");
+      error.headers = progressHeaders(session);
+      throw error;
     }
-    return found.body;
   }
 
   /** The whole blob is one short piece in memory: verify it, then write it. */
   async #finishSmall(digest: Digest, streamed: Streamed): Promise<void> {
-    const bytes = streamed.held?.bytes ?? new Uint8Array(0);
+    const bytes = streamed.held?.bytes ?? EMPTY;
     const hash = new DigestStream(digest.algorithm);
     await ReadableStream.from([bytes]).pipeThrough(hash).pipeTo(new WritableStream());
     checkDigest(digest, hash);
@@ -228,18 +247,22 @@ export class Uploads {
   async #finishParts(session: Session, digest: Digest, streamed: Streamed): Promise<void> {
     const { store } = this.opts;
     const key = layout.sessionData(session.uuid);
-    const parts = [...streamed.parts];
+    const uploadId = streamed.uploadId!;
+    const count = session.parts + streamed.parts.length;
+    // Parts past the count are leftovers of chunks that failed; whole parts are partSize long.
+    const parts = (await store.listParts(key, uploadId)).filter((p) => p.partNumber <= count);
+    if (parts.length !== count || parts.some((p) => p.size !== session.partSize)) {
+      throw new RegistryError("BLOB_UPLOAD_INVALID", "upload session state is incomplete");
+    }
     if (streamed.held) {
-      parts.push(
-        await store.uploadPart(key, streamed.uploadId!, parts.length + 1, streamed.held.bytes),
-      );
+      parts.push(await store.uploadPart(key, uploadId, count + 1, streamed.held.bytes));
     }
     if (streamed.hash && digest.algorithm === "sha256") {
       // Known before anything is completed: a mismatch never even assembles the bytes.
       if (streamed.hash.digest("hex") !== digest.hex) throw digestInvalid();
-      await store.completeMultipart(key, streamed.uploadId!, parts);
+      await store.completeMultipart(key, uploadId, parts);
     } else {
-      await store.completeMultipart(key, streamed.uploadId!, parts);
+      await store.completeMultipart(key, uploadId, parts);
       await this.#rehash(key, digest);
     }
     if (!(await blobInfo(store, digest))) await store.copy(key, layout.blob(digest));
@@ -253,19 +276,24 @@ export class Uploads {
     if (hash.hex !== digest.hex) throw digestInvalid();
   }
 
-  async #save(session: Session): Promise<void> {
-    const json = new TextEncoder().encode(JSON.stringify(session));
-    await this.opts.store.put(layout.session(session.uuid), ReadableStream.from([json]), {
-      contentType: "application/json",
+  async #save(session: Session, tail: Uint8Array): Promise<void> {
+    const metadata: Metadata = {
+      "bg-name": session.name,
+      "bg-started": session.started,
+      "bg-offset": String(session.offset),
+      "bg-upload": session.uploadId ?? "",
+      "bg-parts": String(session.parts),
+      "bg-part-size": String(session.partSize),
+    };
+    await this.opts.store.put(layout.session(session.uuid), ReadableStream.from([tail]), {
+      metadata,
     });
   }
 
-  async #forget(session: Session): Promise<void> {
-    const { store } = this.opts;
-    this.opts.hashes.forget(session.uuid);
-    await store.delete(layout.sessionData(session.uuid));
-    if (session.tail) await store.delete(session.tail.key);
-    await store.delete(layout.session(session.uuid));
+  async #forget(uuid: string, hasData: boolean): Promise<void> {
+    this.opts.hashes.forget(uuid);
+    if (hasData) await this.opts.store.delete(layout.sessionData(uuid));
+    await this.opts.store.delete(layout.session(uuid));
   }
 }
 
