@@ -463,12 +463,15 @@ export class FsStore implements ObjectStore {
 
   async #ensureParents(key: string): Promise<void> {
     const segments = key.split("/");
+    const names = segments.slice(0, -1).map(encodeSegment);
+    // One recursive mkdir: a key's parents are made in one call, not one per segment.
+    await Deno.mkdir(`${this.#root}/objects/${names.map((n) => `${n}.d`).join("/")}`, {
+      recursive: true,
+    });
     let dir = `${this.#root}/objects`;
-    for (const segment of segments.slice(0, -1)) {
-      const name = encodeSegment(segment);
+    for (const [i, name] of names.entries()) {
       dir += `/${name}.d`;
-      await Deno.mkdir(dir, { recursive: true });
-      if (name.startsWith("~")) await writeIfMissing(`${dir.slice(0, -2)}.n`, segment);
+      if (name.startsWith("~")) await writeIfMissing(`${dir.slice(0, -2)}.n`, segments[i]);
     }
     const last = encodeSegment(segments.at(-1)!);
     if (last.startsWith("~")) await writeIfMissing(`${dir}/${last}.n`, segments.at(-1)!);
