@@ -108,6 +108,8 @@ const registry = z.object({
   gcGraceHours: z.coerce.number().min(0).default(1),
   /** With an s3 store, blob GETs answer 307 to a presigned upstream URL valid this long; 0 is off. */
   redirectSeconds: z.coerce.number().int().min(0).max(7 * 86400).default(0),
+  /** Seal blobs under this key id's KEK; digests stay those of the plaintext. Off when unset. */
+  encryptKid: z.string().min(1).regex(/^[\w.-]+$/, "Letters, digits, '.', '_' or '-'").optional(),
   /** A mount without `from` links any blob the store holds (automatic content discovery). */
   mountWithoutFrom: bool.default(false),
 }).strict();

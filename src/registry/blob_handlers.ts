@@ -1,4 +1,5 @@
 /** Blob reads (whole or by Range) and blob deletion from a repository. */
+import { isSealed } from "../crypto/envelope.ts";
 import { parseRange, UNSATISFIABLE } from "../server/http_range.ts";
 import { linkedBlob } from "./blobs.ts";
 import { answer, type RegistryRequest } from "./context.ts";
@@ -15,24 +16,24 @@ export async function getBlob(r: RegistryRequest, reference: string): Promise<Re
     etag: `"${digest.text}"`,
     "accept-ranges": "bytes",
   };
-  const range = parseRange(r.req.headers.get("range"), info.size);
+  const { store, options, sealing } = r.deps;
+  const size = sealing.size(info);
+  const range = parseRange(r.req.headers.get("range"), size);
   if (range === UNSATISFIABLE) {
     const error = new RegistryError("RANGE_INVALID", "requested range not satisfiable");
-    error.headers = { "content-range": `bytes */${info.size}` };
+    error.headers = { "content-range": `bytes */${size}` };
     throw error;
   }
-  const length = range ? range.end - range.start + 1 : info.size;
+  const length = range ? range.end - range.start + 1 : size;
   headers["content-length"] = String(length);
-  if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${info.size}`;
+  if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${size}`;
   const status = range ? 206 : 200;
   if (r.req.method === "HEAD") return answer(status, headers);
-  const { store, options } = r.deps;
-  if (options.redirectSeconds > 0 && store.presignGet) {
+  if (options.redirectSeconds > 0 && store.presignGet && !isSealed(info.metadata)) {
     const location = await store.presignGet(layout.blob(digest), options.redirectSeconds);
     return answer(307, { location, "docker-content-digest": digest.text });
   }
-  const { body } = await r.deps.store.get(layout.blob(digest), { range });
-  return answer(status, headers, body);
+  return answer(status, headers, await sealing.read(store, info, range));
 }
 
 /** Unlinks the blob from the repository; `blobgate gc` reclaims unreferenced content. */

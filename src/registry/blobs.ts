@@ -3,7 +3,8 @@
  * A blob key only ever receives bytes whose digest was checked first.
  */
 import { NotFoundError } from "../store/errors.ts";
-import type { ObjectInfo, ObjectStore } from "../store/object_store.ts";
+import type { Metadata, ObjectInfo, ObjectStore } from "../store/object_store.ts";
+import type { BlobSealing } from "./sealed_blobs.ts";
 import { DigestStream } from "../streams/digest.ts";
 import { RegistryError } from "./errors.ts";
 import { layout } from "./layout.ts";
@@ -47,21 +48,28 @@ export async function linkedBlob(
  */
 export async function putBlob(
   store: ObjectStore,
+  sealing: BlobSealing,
   digest: Digest,
   body: ReadableStream<Uint8Array>,
   opts: { length?: number; signal?: AbortSignal } = {},
-): Promise<number> {
-  const existing = await blobInfo(store, digest);
-  if (existing) {
+): Promise<void> {
+  if (await blobInfo(store, digest)) {
     await body.pipeTo(new WritableStream(), { signal: opts.signal });
-    return existing.size;
+    return;
   }
   const hash = new DigestStream(digest.algorithm);
-  const { size } = await store.put(layout.blob(digest), body.pipeThrough(hash), {
+  let stored = body.pipeThrough(hash);
+  let metadata: Metadata | undefined;
+  if (sealing.enabled) {
+    const envelope = await sealing.envelope();
+    stored = sealing.sealStream(stored, envelope.cipher, 1);
+    metadata = envelope.metadata;
+  }
+  await store.put(layout.blob(digest), stored, {
     signal: opts.signal,
+    metadata,
     verify: () => checkDigest(digest, hash, opts.length),
   });
-  return size;
 }
 
 /** Throws DIGEST_INVALID (or SIZE_INVALID) unless the hashed bytes are the blob. */

@@ -10,6 +10,7 @@ import type { ObjectStore } from "../store/object_store.ts";
 import type { HashCache } from "./hash_cache.ts";
 import type { Access } from "./auth.ts";
 import type { Tokens } from "./tokens.ts";
+import type { BlobSealing } from "./sealed_blobs.ts";
 
 export interface RegistryDeps {
   store: ObjectStore;
@@ -21,6 +22,7 @@ export interface RegistryDeps {
   partSize: number;
   partsInFlight: number;
   hashes: HashCache;
+  sealing: BlobSealing;
   options: RegistryConfig;
 }
 

@@ -15,7 +15,9 @@ export async function startUpload(r: RegistryRequest, uploads: Uploads): Promise
   const digest = searchParams.get("digest");
   if (digest !== null) {
     const d = parseDigest(digest);
-    await putBlob(r.deps.store, d, bodyOf(r.req), { length: contentLength(r.req) });
+    await putBlob(r.deps.store, r.deps.sealing, d, bodyOf(r.req), {
+      length: contentLength(r.req),
+    });
     await linkBlob(r.deps.store, r.name, d);
     return created(r.name, d);
   }
@@ -38,7 +40,7 @@ export async function finishUpload(r: RegistryRequest, session: Session, uploads
   const fresh = session.offset === 0 && session.tail === 0 && session.parts === 0;
   if (fresh && r.req.body && (chunk.start ?? 0) === 0) {
     // Monolithic PUT after POST: straight to the blob's address, verified before it completes.
-    await putBlob(r.deps.store, digest, r.req.body, { length: chunk.length });
+    await putBlob(r.deps.store, r.deps.sealing, digest, r.req.body, { length: chunk.length });
     await uploads.cancel(session);
   } else {
     await uploads.finish(session, digest, r.req.body, chunk);

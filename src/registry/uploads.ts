@@ -14,6 +14,10 @@ import { DigestStream } from "../streams/digest.ts";
 import { meter } from "../streams/meter.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
 import { PreconditionFailedError } from "../store/errors.ts";
+import { isSealed, META } from "../crypto/envelope.ts";
+import { cipherSize } from "../crypto/format.ts";
+import type { FrameCipher } from "../crypto/frame_cipher.ts";
+import { type BlobSealing, TAIL_SEGMENT } from "./sealed_blobs.ts";
 import { blobInfo, checkDigest, orUndefined } from "./blobs.ts";
 import { RegistryError } from "./errors.ts";
 import type { HashCache } from "./hash_cache.ts";
@@ -34,6 +38,8 @@ export interface Session {
   tail: number;
   /** The session object's version when loaded; the tail is read only from it. */
   etag?: string;
+  /** The envelope (bg-v, bg-kid, bg-dek, bg-fs) when the registry seals blobs. */
+  envelope?: Metadata;
 }
 
 export interface ChunkOptions {
@@ -50,6 +56,7 @@ export interface UploadsOptions {
   partSize: number;
   partsInFlight: number;
   hashes: HashCache;
+  sealing: BlobSealing;
 }
 
 interface Streamed {
@@ -60,6 +67,7 @@ interface Streamed {
   offset: number;
   /** sha256 of every byte of the session, when this process saw them all. */
   hash?: Hash;
+  cipher?: FrameCipher;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -77,6 +85,9 @@ export class Uploads {
       parts: 0,
       partSize: this.opts.partSize,
       tail: 0,
+      envelope: this.opts.sealing.enabled
+        ? (await this.opts.sealing.envelope()).metadata
+        : undefined,
     };
     await this.#save(session, EMPTY);
     return session;
@@ -99,6 +110,7 @@ export class Uploads {
       partSize: Number(m["bg-part-size"]),
       tail: info.size,
       etag: info.etag,
+      envelope: isSealed(m) ? envelopeOf(m) : undefined,
     };
   }
 
@@ -115,10 +127,9 @@ export class Uploads {
       offset: streamed.offset,
       uploadId: streamed.uploadId,
       parts: session.parts + streamed.parts.length,
-      tail: streamed.held?.bytes.byteLength ?? 0,
     };
     try {
-      await this.#save(next, streamed.held?.bytes ?? EMPTY);
+      next.tail = await this.#save(next, streamed.held?.bytes ?? EMPTY, streamed.cipher);
     } finally {
       streamed.held?.permit.release();
     }
@@ -140,7 +151,7 @@ export class Uploads {
     const streamed = await this.#stream(session, body ?? ReadableStream.from([]), chunk);
     try {
       if (session.parts + streamed.parts.length === 0) {
-        await this.#finishSmall(digest, streamed);
+        await this.#finishSmall(session, digest, streamed);
       } else {
         await this.#finishParts(session, digest, streamed);
       }
@@ -177,27 +188,35 @@ export class Uploads {
     body: ReadableStream<Uint8Array>,
     chunk: ChunkOptions,
   ): Promise<Streamed> {
-    const { store, budget } = this.opts;
+    const { store, budget, sealing } = this.opts;
     const partSize = session.partSize;
+    const cipher = session.envelope && await sealing.cipher(session.envelope);
     const running = this.opts.hashes.take(session.uuid, session.offset) ??
       (session.offset === 0 ? createHash("sha256") : undefined);
     const hash = running && new DigestStream("sha256", { resume: running });
     let received = 0;
     let input = body.pipeThrough(meter((n) => received += n));
     if (hash) input = input.pipeThrough(hash);
-    if (session.tail > 0) input = concatStreams(await this.#tail(session), input);
+    if (session.tail > 0) input = concatStreams(await this.#tail(session, cipher), input);
 
     const key = layout.sessionData(session.uuid);
     let uploadId = session.uploadId;
     let creating: Promise<string> | undefined;
-    const ensureUpload = async () => uploadId ??= await (creating ??= store.createMultipart(key));
+    const metadata = session.envelope && sealing.segmented(session.envelope, partSize);
+    const ensureUpload = async () =>
+      uploadId ??= await (creating ??= store.createMultipart(key, { metadata }));
     const reader = input.pipeThrough(budgetedParts(partSize, budget, chunk.signal)).getReader();
     let uploaded;
     try {
       uploaded = await uploadParts(
         reader,
         async (part) =>
-          store.uploadPart(key, await ensureUpload(), session.parts + part.number, part.bytes),
+          store.uploadPart(
+            key,
+            await ensureUpload(),
+            session.parts + part.number,
+            this.#body(part.bytes, cipher, session.parts + part.number),
+          ),
         { inFlight: this.opts.partsInFlight, hold: (part) => part.bytes.byteLength < partSize },
       );
       if (chunk.length !== undefined && received !== chunk.length) {
@@ -216,16 +235,23 @@ export class Uploads {
       held: uploaded.held,
       offset: session.offset + received,
       hash: hash?.snapshot(),
+      cipher,
     };
   }
 
+  /** A part as stored: sealed as its own segment when the registry encrypts. */
+  #body(bytes: Uint8Array, cipher: FrameCipher | undefined, segment: number) {
+    return cipher ? this.opts.sealing.sealBytes(bytes, cipher, segment) : bytes;
+  }
+
   /** The tail of exactly the version loaded: a session changed meanwhile is refused. */
-  async #tail(session: Session): Promise<ReadableStream<Uint8Array>> {
+  async #tail(session: Session, cipher?: FrameCipher): Promise<ReadableStream<Uint8Array>> {
     try {
       const { body } = await this.opts.store.get(layout.session(session.uuid), {
         ifMatch: session.etag,
       });
-      return body;
+      if (!cipher) return body;
+      return this.opts.sealing.openSegment(body, cipher, TAIL_SEGMENT, session.tail);
     } catch (e) {
       if (!(e instanceof PreconditionFailedError)) throw e;
       const error = new RegistryError("RANGE_INVALID", "the upload moved on meanwhile");
@@ -235,13 +261,15 @@ export class Uploads {
   }
 
   /** The whole blob is one short piece in memory: verify it, then write it. */
-  async #finishSmall(digest: Digest, streamed: Streamed): Promise<void> {
+  async #finishSmall(session: Session, digest: Digest, streamed: Streamed): Promise<void> {
     const bytes = streamed.held?.bytes ?? EMPTY;
     const hash = new DigestStream(digest.algorithm);
     await ReadableStream.from([bytes]).pipeThrough(hash).pipeTo(new WritableStream());
     checkDigest(digest, hash);
     if (await blobInfo(this.opts.store, digest)) return;
-    await this.opts.store.put(layout.blob(digest), ReadableStream.from([bytes]));
+    const body = this.#body(bytes, streamed.cipher, 1);
+    const stream = body instanceof Uint8Array ? ReadableStream.from([body]) : body.stream;
+    await this.opts.store.put(layout.blob(digest), stream, { metadata: session.envelope });
   }
 
   async #finishParts(session: Session, digest: Digest, streamed: Streamed): Promise<void> {
@@ -251,11 +279,15 @@ export class Uploads {
     const count = session.parts + streamed.parts.length;
     // Parts past the count are leftovers of chunks that failed; whole parts are partSize long.
     const parts = (await store.listParts(key, uploadId)).filter((p) => p.partNumber <= count);
-    if (parts.length !== count || parts.some((p) => p.size !== session.partSize)) {
+    const whole = streamed.cipher
+      ? cipherSize(session.partSize, Number(session.envelope![META.frameSize]))
+      : session.partSize;
+    if (parts.length !== count || parts.some((p) => p.size !== whole)) {
       throw new RegistryError("BLOB_UPLOAD_INVALID", "upload session state is incomplete");
     }
     if (streamed.held) {
-      parts.push(await store.uploadPart(key, uploadId, count + 1, streamed.held.bytes));
+      const last = this.#body(streamed.held.bytes, streamed.cipher, count + 1);
+      parts.push(await store.uploadPart(key, uploadId, count + 1, last));
     }
     if (streamed.hash && digest.algorithm === "sha256") {
       // Known before anything is completed: a mismatch never even assembles the bytes.
@@ -270,14 +302,17 @@ export class Uploads {
 
   /** Another replica took part of this upload: hash what the store holds. */
   async #rehash(key: string, digest: Digest): Promise<void> {
-    const { body } = await this.opts.store.get(key);
+    const { store, sealing } = this.opts;
+    const body = await sealing.read(store, await store.head(key));
     const hash = new DigestStream(digest.algorithm);
     await body.pipeThrough(hash).pipeTo(new WritableStream());
     if (hash.hex !== digest.hex) throw digestInvalid();
   }
 
-  async #save(session: Session, tail: Uint8Array): Promise<void> {
+  /** Writes the session with its tail (sealed when the registry encrypts); returns the stored size. */
+  async #save(session: Session, tail: Uint8Array, cipher?: FrameCipher): Promise<number> {
     const metadata: Metadata = {
+      ...session.envelope,
       "bg-name": session.name,
       "bg-started": session.started,
       "bg-offset": String(session.offset),
@@ -285,9 +320,11 @@ export class Uploads {
       "bg-parts": String(session.parts),
       "bg-part-size": String(session.partSize),
     };
-    await this.opts.store.put(layout.session(session.uuid), ReadableStream.from([tail]), {
-      metadata,
-    });
+    const sealed = cipher && tail.byteLength > 0
+      ? this.opts.sealing.sealBytes(tail, cipher, TAIL_SEGMENT).stream
+      : ReadableStream.from([tail]);
+    const { size } = await this.opts.store.put(layout.session(session.uuid), sealed, { metadata });
+    return size;
   }
 
   async #forget(uuid: string, hasData: boolean): Promise<void> {
@@ -304,6 +341,10 @@ export function progressHeaders(session: Session): Record<string, string> {
     range: `0-${Math.max(session.offset - 1, 0)}`,
     "docker-upload-uuid": session.uuid,
   };
+}
+
+function envelopeOf(metadata: Metadata): Metadata {
+  return Object.fromEntries(Object.values(META).map((k) => [k, metadata[k]]));
 }
 
 function digestInvalid(): RegistryError {

@@ -15,6 +15,7 @@ import { S3Store } from "./s3_store.ts";
 import type { RegistryDeps } from "../registry/context.ts";
 import { HashCache } from "../registry/hash_cache.ts";
 import { Tokens } from "../registry/tokens.ts";
+import { BlobSealing } from "../registry/sealed_blobs.ts";
 
 /** Parts uploaded at once per stream: enough to hide one part's round trip. */
 const PARTS_IN_FLIGHT = 4;
@@ -76,6 +77,13 @@ export function registryDeps(
     partSize: config.limits.partSize,
     partsInFlight: PARTS_IN_FLIGHT,
     hashes: new HashCache(),
+    sealing: new BlobSealing({
+      keyring,
+      engine: cipherEngine(config.limits.cryptoEngine),
+      frameSize: config.limits.frameSize,
+      depth: config.limits.cryptoDepth,
+      kid: config.registry.encryptKid,
+    }),
     options: config.registry,
   };
 }

@@ -20,16 +20,19 @@ import { concat, randomBytes } from "../_helpers/streams.ts";
 const MiB = 2 ** 20;
 const PART = 5 * MiB;
 
-function registrySuite(kind: "fs" | "s3rver") {
+function registrySuite(kind: "fs" | "s3rver", sealed = false) {
   Deno.test({
-    name: `registry API over ${kind}`,
+    name: `registry API over ${kind}${sealed ? ", blobs sealed" : ""}`,
     sanitizeResources: false,
     sanitizeOps: false,
     fn: async (t) => {
       const upstream: Upstream | undefined = kind === "s3rver" ? await startUpstream() : undefined;
       const bg = await startBlobgate({
         upstream,
-        env: { BLOBGATE_REGISTRY__ANONYMOUS_PULL: JSON.stringify(["public/*"]) },
+        env: {
+          BLOBGATE_REGISTRY__ANONYMOUS_PULL: JSON.stringify(["public/*"]),
+          ...(sealed ? { BLOBGATE_REGISTRY__ENCRYPT_KID: "registry" } : {}),
+        },
       });
       const alice = new RegistryClient(bg.registry, ALICE);
       try {
@@ -463,3 +466,5 @@ function enc(value: unknown): Uint8Array {
 
 registrySuite("fs");
 registrySuite("s3rver");
+registrySuite("fs", true);
+registrySuite("s3rver", true);

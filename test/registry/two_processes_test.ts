@@ -12,8 +12,9 @@ import { concat, randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
 
-async function alternate(store: Record<string, unknown>) {
+async function alternate(store: Record<string, unknown>, extra: Record<string, string> = {}) {
   const env = {
+    ...extra,
     BLOBGATE_STORE: JSON.stringify(store),
     BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
     BLOBGATE_MASTER_KEY: "cd".repeat(32),
@@ -55,4 +56,8 @@ async function alternate(store: Record<string, unknown>) {
   }
 }
 
-testOnStores("two processes alternate one chunked blob upload", alternate);
+testOnStores("two processes alternate one chunked blob upload", (store) => alternate(store));
+testOnStores(
+  "two processes alternate one sealed chunked blob upload",
+  (store) => alternate(store, { BLOBGATE_REGISTRY__ENCRYPT_KID: "registry" }),
+);

@@ -1,0 +1,150 @@
+/**
+ * Registry blobs sealed with the shared envelope when `registry.encryptKid`
+ * is set. Digests stay those of the plaintext. A monolithic blob is one
+ * segment; a chunked one is a segment per part, every part but the last
+ * `bg-seg` plaintext bytes long, so the layout follows from the stored size
+ * and no manifest is needed. A session's tail is sealed as segment 0, which
+ * no stored blob uses, so it cannot be spliced into one.
+ */
+import {
+  envelopeKid,
+  envelopeMetadata,
+  isSealed,
+  newEnvelope,
+  openEnvelope,
+} from "../crypto/envelope.ts";
+import {
+  cipherSize,
+  plainSize,
+  planRange,
+  type SegmentLayout,
+  wholeRuns,
+} from "../crypto/format.ts";
+import type { CipherEngine, FrameCipher } from "../crypto/frame_cipher.ts";
+import type { Keyring } from "../s3/keyring.ts";
+import type {
+  ByteRange,
+  Metadata,
+  ObjectInfo,
+  ObjectStore,
+  SizedStream,
+} from "../store/object_store.ts";
+import { open } from "../streams/open.ts";
+import { seal } from "../streams/seal.ts";
+import { slice } from "../streams/slice.ts";
+
+const SEGMENT_SIZE = "bg-seg";
+export const TAIL_SEGMENT = 0;
+
+export interface SealingOptions {
+  keyring: Keyring;
+  engine: CipherEngine;
+  frameSize: number;
+  depth: number;
+  /** The key id new blobs are sealed under; undefined stores them plain. */
+  kid?: string;
+}
+
+export class BlobSealing {
+  constructor(readonly opts: SealingOptions) {}
+
+  get enabled(): boolean {
+    return this.opts.kid !== undefined;
+  }
+
+  /** A fresh DEK for one blob or session, and the metadata that records it. */
+  async envelope(): Promise<{ metadata: Metadata; cipher: FrameCipher }> {
+    const env = newEnvelope(this.opts.kid!, this.opts.frameSize);
+    const metadata = await envelopeMetadata(await this.opts.keyring.kek(env.kid), env);
+    return { metadata, cipher: await this.opts.engine(env.rawDek) };
+  }
+
+  async cipher(metadata: Metadata): Promise<FrameCipher> {
+    const env = await openEnvelope(metadata, await this.opts.keyring.kek(envelopeKid(metadata)));
+    return await this.opts.engine(env.rawDek);
+  }
+
+  /** Metadata for a multipart upload whose parts are segments of `partSize` plaintext bytes. */
+  segmented(metadata: Metadata, partSize: number): Metadata {
+    return { ...metadata, [SEGMENT_SIZE]: String(partSize) };
+  }
+
+  sealStream(
+    plain: ReadableStream<Uint8Array>,
+    cipher: FrameCipher,
+    segment: number,
+  ): ReadableStream<Uint8Array> {
+    const { frameSize, depth } = this.opts;
+    return plain.pipeThrough(seal({ cipher, frameSize, segment, depth }));
+  }
+
+  sealBytes(bytes: Uint8Array, cipher: FrameCipher, segment: number): SizedStream {
+    return {
+      stream: this.sealStream(ReadableStream.from([bytes]), cipher, segment),
+      length: cipherSize(bytes.byteLength, this.opts.frameSize),
+    };
+  }
+
+  /** Opens one whole segment (a session tail). */
+  openSegment(
+    sealed: ReadableStream<Uint8Array>,
+    cipher: FrameCipher,
+    segment: number,
+    stored: number,
+  ): ReadableStream<Uint8Array> {
+    const frameSize = this.opts.frameSize;
+    const layout = [{ segment, plainSize: plainSize(stored, frameSize) }];
+    return sealed.pipeThrough(open({ cipher, frameSize, runs: wholeRuns(layout, frameSize) }));
+  }
+
+  /** The plaintext size of a stored blob. */
+  size(info: ObjectInfo): number {
+    if (!isSealed(info.metadata)) return info.size;
+    return layoutOf(info).reduce((n, s) => n + s.plainSize, 0);
+  }
+
+  /** The plaintext of `range` (or all) of a stored blob, pinned to the version described. */
+  async read(
+    store: ObjectStore,
+    info: ObjectInfo,
+    range?: ByteRange,
+  ): Promise<ReadableStream<Uint8Array>> {
+    if (!isSealed(info.metadata)) {
+      return (await store.get(info.key, { range, ifMatch: info.etag })).body;
+    }
+    const layout = layoutOf(info);
+    const frameSize = Number(info.metadata["bg-fs"]);
+    const cipher = await this.cipher(info.metadata);
+    const depth = this.opts.depth;
+    const total = layout.reduce((n, s) => n + s.plainSize, 0);
+    if (!range || total === 0) {
+      const { body } = await store.get(info.key, { ifMatch: info.etag });
+      return body.pipeThrough(
+        open({ cipher, frameSize, runs: wholeRuns(layout, frameSize), depth }),
+      );
+    }
+    const plan = planRange(layout, frameSize, range);
+    const { body } = await store.get(info.key, {
+      range: { start: plan.cipherStart, end: plan.cipherEnd },
+      ifMatch: info.etag,
+    });
+    return body.pipeThrough(open({ cipher, frameSize, runs: plan.runs, depth }))
+      .pipeThrough(slice(plan.skip, plan.take));
+  }
+}
+
+/** Segments from the stored size: whole `bg-seg` segments, then the remainder. */
+function layoutOf(info: ObjectInfo): SegmentLayout[] {
+  const frameSize = Number(info.metadata["bg-fs"]);
+  const segmentPlain = Number(info.metadata[SEGMENT_SIZE] ?? 0);
+  if (!segmentPlain) return [{ segment: 1, plainSize: plainSize(info.size, frameSize) }];
+  const whole = cipherSize(segmentPlain, frameSize);
+  const count = Math.floor(info.size / whole);
+  const layout = Array.from({ length: count }, (_, i) => ({
+    segment: i + 1,
+    plainSize: segmentPlain,
+  }));
+  const rest = info.size - count * whole;
+  if (rest > 0) layout.push({ segment: count + 1, plainSize: plainSize(rest, frameSize) });
+  return layout;
+}
