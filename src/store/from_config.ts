@@ -20,9 +20,11 @@ import { BlobSealing } from "../registry/sealed_blobs.ts";
 /** Parts uploaded at once per stream: enough to hide one part's round trip. */
 const PARTS_IN_FLIGHT = 4;
 
+/** The configured store at its root: where the registry keeps everything. */
 export function storeFromConfig(config: Config, budget: ByteBudget): ObjectStore {
   const store = config.store;
-  if (store.type === "fs") return new FsStore({ root: store.path });
+  // The registry's store: clients see digests, never store ETags, so fs skips MD5.
+  if (store.type === "fs") return new FsStore({ root: store.path, etags: "opaque" });
   return new S3Store({ ...upstream(config, budget), bucket: store.bucket, prefix: store.prefix });
 }
 

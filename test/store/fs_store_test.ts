@@ -49,3 +49,25 @@ Deno.test("FsStore segment names are escaped and bounded", () => {
   assert.equal(encodeSegment("ä"), "%C3%A4");
   assert.match(encodeSegment("x".repeat(300)), /^~[0-9a-f]{64}$/);
 });
+
+Deno.test("FsStore with opaque ETags: unique per write, multipart still validated", async () => {
+  const root = await Deno.makeTempDir({ prefix: "blobgate-fs-" });
+  try {
+    const store = new FsStore({ root, etags: "opaque" });
+    const body = new Uint8Array([1, 2, 3]);
+    const a = await store.put("k", fromChunks([body]));
+    const b = await store.put("k", fromChunks([body]));
+    assert.notEqual(a.etag, b.etag, "a rewrite of the same bytes is another version");
+    assert.match(a.etag, /^[0-9a-f]{32}$/);
+    assert.notEqual(a.etag, "5289df737df57326fcdd22597afb1fac", "not the MD5");
+    const id = await store.createMultipart("m");
+    const part = await store.uploadPart("m", id, 1, body);
+    await assert.rejects(
+      store.completeMultipart("m", id, [{ partNumber: 1, etag: "0".repeat(32) }]),
+    );
+    await store.completeMultipart("m", id, [{ partNumber: 1, etag: part.etag }]);
+    assert.deepEqual(await collect((await store.get("m")).body), body);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
