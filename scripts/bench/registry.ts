@@ -8,7 +8,7 @@
  * Last, the peak RSS of a fresh blobgate under 8 concurrent large pushes.
  *
  *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--small-kib K]
- *     [--budget MiB] [--no-s3] [--no-skopeo] [--rss-only]
+ *     [--budget MiB] [--v8-flags FLAGS] [--no-s3] [--no-skopeo] [--rss-only]
  */
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
@@ -27,6 +27,8 @@ const SIZE = numberArg("--size", 1024) * MiB;
 const SMALL = numberArg("--small", 200);
 const SMALL_SIZE = numberArg("--small-kib", 256) * 1024;
 const BUDGET = numberArg("--budget", 256) * MiB;
+/** V8 flags for blobgate, e.g. --max-old-space-size=64 to collect garbage sooner. */
+const V8_FLAGS = args.includes("--v8-flags") ? args[args.indexOf("--v8-flags") + 1] : undefined;
 const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
 const BLOB_INFO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
 
@@ -133,6 +135,7 @@ async function startBlobgate(store: "fs" | "s3", upstream?: Upstream): Promise<R
     BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
     BLOBGATE_MASTER_KEY: "ef".repeat(32),
     BLOBGATE_LIMITS__MEMORY_BUDGET: String(BUDGET),
+    ...(V8_FLAGS ? { DENO_V8_FLAGS: V8_FLAGS } : {}),
   });
   return {
     label: `blobgate (${store})`,
