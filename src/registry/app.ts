@@ -18,7 +18,7 @@ import { RegistryError, renderRegistryError, toRegistryError } from "./errors.ts
 import { listCatalog, listReferrers, listTags } from "./listing_handlers.ts";
 import { deleteManifest, getManifest, putManifest } from "./manifest_handlers.ts";
 import { checkName, type RepoAction } from "./names.ts";
-import { Uploads } from "./uploads.ts";
+import { type Session, Uploads } from "./uploads.ts";
 
 const ROUTE =
   /^\/v2\/(.+)\/(blobs\/uploads\/?([^/]*)|blobs\/([^/]+)|manifests\/([^/]+)|tags\/list|referrers\/([^/]+))$/;
@@ -66,9 +66,15 @@ async function dispatch(req: Request, deps: RegistryDeps, uploads: Uploads): Pro
       if (route.id) break;
       return await startUpload(r, uploads);
     case "upload PATCH":
-      return await patchUpload(r, await uploads.load(r.name, route.id), uploads);
+      return await withTail(
+        uploads.load(r.name, route.id, true),
+        (s) => patchUpload(r, s, uploads),
+      );
     case "upload PUT":
-      return await finishUpload(r, await uploads.load(r.name, route.id), uploads);
+      return await withTail(
+        uploads.load(r.name, route.id, true),
+        (s) => finishUpload(r, s, uploads),
+      );
     case "upload GET":
       return uploadStatus(await uploads.load(r.name, route.id));
     case "upload DELETE":
@@ -89,6 +95,20 @@ async function dispatch(req: Request, deps: RegistryDeps, uploads: Uploads): Pro
       return await listReferrers(r, route.id);
   }
   throw new RegistryError("UNSUPPORTED", `${req.method} is not supported here`, 405);
+}
+
+/** Runs `use` on a session loaded with its tail, and releases the tail whatever happens. */
+async function withTail(
+  loading: Promise<Session>,
+  use: (session: Session) => Promise<Response>,
+): Promise<Response> {
+  const session = await loading;
+  try {
+    return await use(session);
+  } finally {
+    // Already read (or locked by the read) unless an error came first.
+    await session.tailBody?.cancel().catch(() => {});
+  }
 }
 
 function parseRoute(pathname: string): Route {

@@ -40,6 +40,8 @@ export interface Session {
   etag?: string;
   /** The envelope (bg-v, bg-kid, bg-dek, bg-fs) when the registry seals blobs. */
   envelope?: Metadata;
+  /** The tail as stored, when it was read together with the state. */
+  tailBody?: ReadableStream<Uint8Array>;
 }
 
 export interface ChunkOptions {
@@ -93,12 +95,27 @@ export class Uploads {
     return session;
   }
 
-  /** The session, if it exists and belongs to repository `name`. */
-  async load(name: string, uuid: string): Promise<Session> {
+  /**
+   * The session, if it exists and belongs to repository `name`. With
+   * `withTail` the stored tail is fetched in the same request, for a chunk.
+   */
+  async load(name: string, uuid: string, withTail = false): Promise<Session> {
     const unknown = new RegistryError("BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry");
     if (!UUID.test(uuid)) throw unknown;
-    const info = await orUndefined(this.opts.store.head(layout.session(uuid)));
-    if (!info || info.metadata["bg-name"] !== name) throw unknown;
+    const key = layout.session(uuid);
+    const found = withTail
+      ? await orUndefined(this.opts.store.get(key))
+      : { info: await orUndefined(this.opts.store.head(key)), body: undefined };
+    const info = found?.info;
+    if (!info || info.metadata["bg-name"] !== name) {
+      await found?.body?.cancel();
+      throw unknown;
+    }
+    let tailBody = found.body;
+    if (info.size === 0) {
+      await tailBody?.cancel();
+      tailBody = undefined;
+    }
     const m = info.metadata;
     return {
       uuid,
@@ -111,6 +128,7 @@ export class Uploads {
       tail: info.size,
       etag: info.etag,
       envelope: isSealed(m) ? envelopeOf(m) : undefined,
+      tailBody,
     };
   }
 
@@ -120,7 +138,7 @@ export class Uploads {
     body: ReadableStream<Uint8Array>,
     chunk: ChunkOptions,
   ): Promise<Session> {
-    this.#checkStart(session, chunk);
+    await this.#checkStart(session, chunk);
     const streamed = await this.#stream(session, body, chunk);
     const next: Session = {
       ...session,
@@ -147,7 +165,7 @@ export class Uploads {
     body: ReadableStream<Uint8Array> | null,
     chunk: ChunkOptions,
   ): Promise<number> {
-    this.#checkStart(session, chunk);
+    await this.#checkStart(session, chunk);
     const streamed = await this.#stream(session, body ?? ReadableStream.from([]), chunk);
     try {
       if (session.parts + streamed.parts.length === 0) {
@@ -175,8 +193,9 @@ export class Uploads {
     await this.#forget(session.uuid, session.uploadId !== undefined);
   }
 
-  #checkStart(session: Session, chunk: ChunkOptions): void {
+  async #checkStart(session: Session, chunk: ChunkOptions): Promise<void> {
     if (chunk.start === undefined || chunk.start === session.offset) return;
+    await session.tailBody?.cancel();
     const error = new RegistryError("RANGE_INVALID", "chunk does not start at the upload's offset");
     error.headers = progressHeaders(session);
     throw error;
@@ -247,9 +266,9 @@ export class Uploads {
   /** The tail of exactly the version loaded: a session changed meanwhile is refused. */
   async #tail(session: Session, cipher?: FrameCipher): Promise<ReadableStream<Uint8Array>> {
     try {
-      const { body } = await this.opts.store.get(layout.session(session.uuid), {
-        ifMatch: session.etag,
-      });
+      const { body } = session.tailBody
+        ? { body: session.tailBody }
+        : await this.opts.store.get(layout.session(session.uuid), { ifMatch: session.etag });
       if (!cipher) return body;
       return this.opts.sealing.openSegment(body, cipher, TAIL_SEGMENT, session.tail);
     } catch (e) {

@@ -131,7 +131,6 @@ export class FsStore implements ObjectStore {
         metadata: opts.metadata ?? {},
         chunks: blob.size > 0 ? [blob] : [],
       };
-      if (blob.size === 0) await this.#removeBlob(blob.blob);
       await this.#commit(meta);
       return { etag: meta.etag, size: meta.size };
     } catch (e) {
@@ -356,7 +355,7 @@ export class FsStore implements ObjectStore {
   ): Promise<UploadedPart> {
     await this.#readUpload(key, uploadId);
     const etag = this.#etag();
-    const blob = await this.#writeBlob(body, { onChunk: (c) => etag.update(c) });
+    const blob = await this.#writeBlob(body, { onChunk: (c) => etag.update(c), always: true });
     const file = `p${partNumber}.${blob.blob}`;
     const dir = this.#uploadDir(uploadId);
     const recordPath = this.#partRecordPath(uploadId, partNumber);
@@ -370,15 +369,19 @@ export class FsStore implements ObjectStore {
     return { partNumber, etag: record.etag, size: record.size };
   }
 
-  /** Streams `body` into a new blob file; removes it if anything fails. */
+  /**
+   * Streams `body` into a new blob file; removes it if anything fails. An
+   * empty body makes no file unless `always` asks for one.
+   */
   async #writeBlob(
     body: ReadableStream<Uint8Array>,
-    opts: { signal?: AbortSignal; onChunk(chunk: Uint8Array): void },
+    opts: { signal?: AbortSignal; onChunk(chunk: Uint8Array): void; always?: boolean },
   ): Promise<Chunk> {
     await this.#ensureDirs();
     const blob = crypto.randomUUID();
     const path = this.#blobPath(blob);
-    const file = await Deno.open(path, { write: true, createNew: true });
+    const create = () => Deno.open(path, { write: true, createNew: true });
+    let file = opts.always ? await create() : undefined;
     let size = 0;
     try {
       const reader = body.getReader();
@@ -392,8 +395,9 @@ export class FsStore implements ObjectStore {
           opts.signal?.throwIfAborted();
           opts.onChunk(value);
           size += value.byteLength;
+          if (value.byteLength > 0) file ??= await create();
           for (let written = 0; written < value.byteLength;) {
-            written += await file.write(value.subarray(written));
+            written += await file!.write(value.subarray(written));
           }
         }
       } catch (e) {
@@ -403,11 +407,11 @@ export class FsStore implements ObjectStore {
         opts.signal?.removeEventListener("abort", onAbort);
       }
     } catch (e) {
-      file.close();
+      file?.close();
       await Deno.remove(path).catch(ignoreNotFound);
       throw e;
     }
-    file.close();
+    file?.close();
     return { blob, size };
   }
 
