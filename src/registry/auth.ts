@@ -8,9 +8,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Credential, RegistryConfig } from "../config/schema.ts";
 import type { Keyring } from "../s3/keyring.ts";
 import { RegistryError } from "./errors.ts";
-import type { Grant, Tokens } from "./tokens.ts";
-
 import type { RepoAction } from "./names.ts";
+import type { Grant, Tokens } from "./tokens.ts";
 
 export interface Access {
   /** The access key id; undefined when anonymous. */
