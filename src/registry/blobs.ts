@@ -2,8 +2,8 @@
  * Blobs by content address, and the links that let a repository use them.
  * A blob key only ever receives bytes whose digest was checked first.
  */
-import { NotFoundError } from "../store/errors.ts";
 import type { Metadata, ObjectInfo, ObjectStore } from "../store/object_store.ts";
+import { ifFound } from "../store/small_objects.ts";
 import type { BlobSealing } from "./sealed_blobs.ts";
 import { DigestStream } from "../streams/digest.ts";
 import { RegistryError } from "./errors.ts";
@@ -17,11 +17,11 @@ export async function blobInfo(
   store: ObjectStore,
   digest: Digest,
 ): Promise<ObjectInfo | undefined> {
-  return await orUndefined(store.head(layout.blob(digest)));
+  return await ifFound(store.head(layout.blob(digest)));
 }
 
 export async function isLinked(store: ObjectStore, name: string, digest: Digest): Promise<boolean> {
-  return (await orUndefined(store.head(layout.link(name, digest)))) !== undefined;
+  return (await ifFound(store.head(layout.link(name, digest)))) !== undefined;
 }
 
 export async function linkBlob(store: ObjectStore, name: string, digest: Digest): Promise<void> {
@@ -79,14 +79,5 @@ export function checkDigest(digest: Digest, hash: DigestStream, length?: number)
   }
   if (hash.algorithm !== digest.algorithm || hash.hex !== digest.hex) {
     throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content");
-  }
-}
-
-export async function orUndefined<T>(pending: Promise<T>): Promise<T | undefined> {
-  try {
-    return await pending;
-  } catch (e) {
-    if (e instanceof NotFoundError) return undefined;
-    throw e;
   }
 }

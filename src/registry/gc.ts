@@ -5,7 +5,8 @@
  * that appeared while marking are marked too before anything is deleted.
  */
 import type { ObjectInfo, ObjectStore } from "../store/object_store.ts";
-import { orUndefined } from "./blobs.ts";
+import { ifFound, listAll } from "../store/small_objects.ts";
+import { collectBytes } from "../streams/collect.ts";
 import { digestAt, layout } from "./layout.ts";
 import { parseManifest } from "./manifests.ts";
 import type { Session } from "./uploads.ts";
@@ -31,7 +32,7 @@ export async function collectGarbage(store: ObjectStore, opts: GcOptions): Promi
   const seen = new Set<string>();
   const links: string[] = [];
   await mark(store, referenced, seen, links);
-  const blobs = await listAll(store, layout.blobs);
+  const blobs = await Array.fromAsync(listAll(store, { prefix: layout.blobs }));
   // A second pass catches manifests pushed while the first one ran.
   await mark(store, referenced, seen, []);
   const doomed = blobs.filter((b) => {
@@ -60,13 +61,13 @@ async function mark(
   seen: Set<string>,
   links: string[],
 ): Promise<void> {
-  for (const object of await listAll(store, layout.repos)) {
+  for await (const object of listAll(store, { prefix: layout.repos })) {
     if (object.key.includes("/_links/")) links.push(object.key);
     if (!object.key.includes("/_manifests/") || seen.has(object.key)) continue;
     seen.add(object.key);
-    const found = await orUndefined(store.get(object.key));
+    const found = await ifFound(store.get(object.key));
     if (!found) continue;
-    const bytes = new Uint8Array(await new Response(found.body).arrayBuffer());
+    const bytes = await collectBytes(found.body);
     try {
       const manifest = parseManifest(bytes, found.info.contentType ?? null);
       for (const blob of manifest.blobs) referenced.add(blob.text);
@@ -87,7 +88,7 @@ export async function sweepSessions(
   opts: { olderThanMs: number; dryRun: boolean; now?: number },
 ): Promise<SweepSummary> {
   const cutoff = (opts.now ?? Date.now()) - opts.olderThanMs;
-  const objects = await listAll(store, layout.uploads);
+  const objects = await Array.fromAsync(listAll(store, { prefix: layout.uploads }));
   const stale = objects.filter((o) => o.lastModified.getTime() < cutoff);
   const live = new Set(
     objects.filter((o) => o.key.endsWith(".session") && !stale.includes(o)).map((o) =>
@@ -110,15 +111,4 @@ export async function sweepSessions(
 
 function uuidOf(key: string): Session["uuid"] {
   return key.slice(layout.uploads.length).split(".")[0];
-}
-
-async function listAll(store: ObjectStore, prefix: string): Promise<ObjectInfo[]> {
-  const out: ObjectInfo[] = [];
-  let continuationToken: string | undefined;
-  do {
-    const page = await store.list({ prefix, continuationToken });
-    out.push(...page.objects);
-    continuationToken = page.continuationToken;
-  } while (continuationToken);
-  return out;
 }

@@ -1,6 +1,6 @@
 /** Discovery: tags and catalog with n/last pagination, and the referrers API. */
 import type { ObjectStore } from "../store/object_store.ts";
-import { orUndefined } from "./blobs.ts";
+import { ifFound, listAll, readJson } from "../store/small_objects.ts";
 import { answer, type RegistryRequest } from "./context.ts";
 import { RegistryError } from "./errors.ts";
 import type { Access } from "./auth.ts";
@@ -15,7 +15,7 @@ export async function listTags(r: RegistryRequest): Promise<Response> {
   const { store } = r.deps;
   const page = await listPage(store, layout.tags(r.name), r.url);
   if (page.names.length === 0 && !r.url.searchParams.has("last")) {
-    const known = await orUndefined(store.head(layout.catalogEntry(r.name)));
+    const known = await ifFound(store.head(layout.catalogEntry(r.name)));
     if (!known) throw new RegistryError("NAME_UNKNOWN", "repository name not known to registry");
   }
   return paged(`/v2/${r.name}/tags/list`, page, { name: r.name, tags: page.names });
@@ -34,16 +34,8 @@ export async function listCatalog(
 
 export async function listReferrers(r: RegistryRequest, reference: string): Promise<Response> {
   const subject = parseDigest(reference);
-  const keys: string[] = [];
-  let continuationToken: string | undefined;
-  do {
-    const page = await r.deps.store.list({
-      prefix: layout.referrers(r.name, subject),
-      continuationToken,
-    });
-    keys.push(...page.objects.map((o) => o.key));
-    continuationToken = page.continuationToken;
-  } while (continuationToken);
+  const listed = listAll(r.deps.store, { prefix: layout.referrers(r.name, subject) });
+  const keys = (await Array.fromAsync(listed)).map((o) => o.key);
   let manifests = await readDescriptors(r.deps.store, keys);
   const headers: Record<string, string> = { "content-type": MEDIA.ociIndex };
   const artifactType = r.url.searchParams.get("artifactType");
@@ -92,10 +84,7 @@ async function readDescriptors(store: ObjectStore, keys: string[]): Promise<Desc
   const out: Descriptor[] = [];
   for (let i = 0; i < keys.length; i += READS_IN_FLIGHT) {
     const batch = await Promise.all(
-      keys.slice(i, i + READS_IN_FLIGHT).map(async (key) => {
-        const found = await orUndefined(store.get(key));
-        return found ? JSON.parse(await new Response(found.body).text()) as Descriptor : undefined;
-      }),
+      keys.slice(i, i + READS_IN_FLIGHT).map((key) => readJson<Descriptor>(store, key)),
     );
     out.push(...batch.filter((d): d is Descriptor => d !== undefined));
   }

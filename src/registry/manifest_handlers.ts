@@ -14,7 +14,7 @@ import {
   tagManifest,
 } from "./manifests.ts";
 import { type Digest, isTag, parseDigest } from "./names.ts";
-import { orUndefined } from "./blobs.ts";
+import { listAll, readText } from "../store/small_objects.ts";
 import { collectBytes } from "../streams/collect.ts";
 
 export async function getManifest(r: RegistryRequest, reference: string): Promise<Response> {
@@ -81,17 +81,9 @@ export async function deleteManifest(r: RegistryRequest, reference: string): Pro
 /** Removes every tag of the repository that points at `digest`. */
 async function untag(r: RegistryRequest, digest: Digest): Promise<void> {
   const { store } = r.deps;
-  let continuationToken: string | undefined;
-  do {
-    const page = await store.list({ prefix: layout.tags(r.name), continuationToken });
-    for (const object of page.objects) {
-      const found = await orUndefined(store.get(object.key));
-      if (found && (await new Response(found.body).text()) === digest.text) {
-        await store.delete(object.key);
-      }
-    }
-    continuationToken = page.continuationToken;
-  } while (continuationToken);
+  for await (const object of listAll(store, { prefix: layout.tags(r.name) })) {
+    if ((await readText(store, object.key)) === digest.text) await store.delete(object.key);
+  }
 }
 
 function subjectOf(manifest: StoredManifest): Digest | undefined {

@@ -5,7 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import type { ObjectStore } from "../store/object_store.ts";
-import { blobInfo, isLinked, orUndefined } from "./blobs.ts";
+import { ifFound, readText, writeJson, writeText } from "../store/small_objects.ts";
+import { collectBytes } from "../streams/collect.ts";
+import { blobInfo, isLinked } from "./blobs.ts";
 import { RegistryError } from "./errors.ts";
 import { layout } from "./layout.ts";
 import { type Digest, parseDigest } from "./names.ts";
@@ -100,7 +102,7 @@ export async function checkReferences(
     throw new RegistryError("MANIFEST_BLOB_UNKNOWN", `blob unknown to registry: ${missing.text}`);
   }
   const children = await Promise.all(
-    manifest.children.map((d) => orUndefined(store.head(layout.manifest(name, d)))),
+    manifest.children.map((d) => ifFound(store.head(layout.manifest(name, d)))),
   );
   const child = manifest.children.find((_, i) => !children[i]);
   if (child) {
@@ -130,13 +132,9 @@ export async function saveManifest(
       ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
       ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
     };
-    await putText(
-      store,
-      layout.referrer(name, parsed.subject, stored.digest),
-      JSON.stringify(entry),
-    );
+    await writeJson(store, layout.referrer(name, parsed.subject, stored.digest), entry);
   }
-  await putText(store, layout.catalogEntry(name), "");
+  await writeText(store, layout.catalogEntry(name), "");
 }
 
 export async function loadManifest(
@@ -144,25 +142,23 @@ export async function loadManifest(
   name: string,
   digest: Digest,
 ): Promise<StoredManifest> {
-  const found = await orUndefined(store.get(layout.manifest(name, digest)));
+  const found = await ifFound(store.get(layout.manifest(name, digest)));
   if (!found) throw new RegistryError("MANIFEST_UNKNOWN", "manifest unknown to registry");
-  const bytes = new Uint8Array(await new Response(found.body).arrayBuffer());
+  const bytes = await collectBytes(found.body);
   return { digest, mediaType: found.info.contentType ?? MEDIA.ociManifest, bytes };
 }
 
 /** The digest `tag` points at in repository `name`. */
 export async function resolveTag(store: ObjectStore, name: string, tag: string): Promise<Digest> {
-  const found = await orUndefined(store.get(layout.tag(name, tag)));
-  if (!found) throw new RegistryError("MANIFEST_UNKNOWN", "manifest unknown to registry");
-  return parseDigest(await new Response(found.body).text());
+  const text = await readText(store, layout.tag(name, tag));
+  if (text === undefined) {
+    throw new RegistryError("MANIFEST_UNKNOWN", "manifest unknown to registry");
+  }
+  return parseDigest(text);
 }
 
 export async function tagManifest(store: ObjectStore, name: string, tag: string, digest: Digest) {
-  await putText(store, layout.tag(name, tag), digest.text);
-}
-
-export async function putText(store: ObjectStore, key: string, text: string): Promise<void> {
-  await store.put(key, ReadableStream.from([new TextEncoder().encode(text)]));
+  await writeText(store, layout.tag(name, tag), digest.text);
 }
 
 /** Whether the client's Accept header allows `mediaType`; no Accept allows all. */

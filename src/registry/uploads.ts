@@ -18,7 +18,8 @@ import { isSealed, META } from "../crypto/envelope.ts";
 import { cipherSize } from "../crypto/format.ts";
 import type { FrameCipher } from "../crypto/frame_cipher.ts";
 import { type BlobSealing, TAIL_SEGMENT } from "./sealed_blobs.ts";
-import { blobInfo, checkDigest, orUndefined } from "./blobs.ts";
+import { ifFound } from "../store/small_objects.ts";
+import { blobInfo, checkDigest } from "./blobs.ts";
 import { RegistryError } from "./errors.ts";
 import type { HashCache } from "./hash_cache.ts";
 import { layout } from "./layout.ts";
@@ -104,8 +105,8 @@ export class Uploads {
     if (!UUID.test(uuid)) throw unknown;
     const key = layout.session(uuid);
     const found = withTail
-      ? await orUndefined(this.opts.store.get(key))
-      : { info: await orUndefined(this.opts.store.head(key)), body: undefined };
+      ? await ifFound(this.opts.store.get(key))
+      : { info: await ifFound(this.opts.store.head(key)), body: undefined };
     const info = found?.info;
     if (!info || info.metadata["bg-name"] !== name) {
       await found?.body?.cancel();

@@ -24,11 +24,11 @@ import type { Manifest } from "./manifest.ts";
 import { allows } from "./keyring.ts";
 import { copySource, objectKey } from "./object_handlers.ts";
 import { INTERNAL_PREFIX, MANIFEST_META } from "./sealed_objects.ts";
+import { writeJson } from "../store/small_objects.ts";
 import {
   dropRecords,
   type PartRecord,
   partsPrefix,
-  putJson,
   readParts,
   readUpload,
   recordKey,
@@ -53,7 +53,7 @@ export async function createUpload(r: S3Request): Promise<Response> {
   const contentType = r.req.headers.get("content-type") ?? undefined;
   const uploadId = await store.createMultipart(key, { metadata, contentType });
   const record: UploadRecord = { key, metadata, contentType, initiated: new Date().toISOString() };
-  await putJson(store, recordKey(uploadId), record);
+  await writeJson(store, recordKey(uploadId), record);
   return xmlResponse("InitiateMultipartUploadResult", {
     Bucket: r.target.bucket!,
     Key: key,
@@ -85,7 +85,7 @@ export async function uploadPart(r: S3Request): Promise<Response> {
     etag: uploaded.etag,
     at: new Date().toISOString(),
   };
-  await putJson(store, `${partsPrefix(uploadId)}${partNumber}`, part);
+  await writeJson(store, `${partsPrefix(uploadId)}${partNumber}`, part);
   return new Response(null, { status: 200, headers: { etag: quote(part.md5) } });
 }
 
@@ -136,7 +136,7 @@ export async function uploadPartCopy(r: S3Request): Promise<Response> {
       skip: plan.skip,
     },
   };
-  await putJson(store, `${partsPrefix(uploadId)}${partNumber}`, part);
+  await writeJson(store, `${partsPrefix(uploadId)}${partNumber}`, part);
   return xmlResponse("CopyPartResult", { LastModified: new Date(part.at), ETag: quote(md5) });
 }
 

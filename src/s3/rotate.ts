@@ -3,6 +3,7 @@
  * under another KEK, in place, by a metadata-only server-side copy. Bodies are
  * never read. The old KEK may come from a previous master key.
  */
+import { listAll } from "../store/small_objects.ts";
 import { envelopeKid, isSealed, rewrapMetadata } from "../crypto/envelope.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { Keyring } from "./keyring.ts";
@@ -26,24 +27,19 @@ export async function rotate(store: ObjectStore, opts: RotateOptions): Promise<R
   const summary: RotateSummary = { rotated: 0, plain: 0 };
   const to = { kid: opts.toKid, kek: await opts.keyring.kek(opts.toKid) };
   const from = opts.from ?? opts.keyring;
-  let token: string | undefined;
-  do {
-    const page = await store.list({ prefix: opts.prefix, continuationToken: token });
-    for (const listed of page.objects) {
-      if (listed.key.startsWith(INTERNAL_PREFIX)) continue;
-      const info = await store.head(listed.key);
-      if (!isSealed(info.metadata)) {
-        summary.plain++;
-        opts.onObject?.(info.key, "plain");
-        continue;
-      }
-      const old = await from.kek(envelopeKid(info.metadata));
-      const metadata = await rewrapMetadata(info.metadata, old, to);
-      await store.copy(info.key, info.key, { metadata, contentType: info.contentType });
-      summary.rotated++;
-      opts.onObject?.(info.key, "rotated");
+  for await (const listed of listAll(store, { prefix: opts.prefix })) {
+    if (listed.key.startsWith(INTERNAL_PREFIX)) continue;
+    const info = await store.head(listed.key);
+    if (!isSealed(info.metadata)) {
+      summary.plain++;
+      opts.onObject?.(info.key, "plain");
+      continue;
     }
-    token = page.continuationToken;
-  } while (token);
+    const old = await from.kek(envelopeKid(info.metadata));
+    const metadata = await rewrapMetadata(info.metadata, old, to);
+    await store.copy(info.key, info.key, { metadata, contentType: info.contentType });
+    summary.rotated++;
+    opts.onObject?.(info.key, "rotated");
+  }
   return summary;
 }

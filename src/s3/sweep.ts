@@ -4,7 +4,8 @@
  * upload whose start time cannot be read is kept, and a dry run only reports.
  */
 import type { ObjectStore } from "../store/object_store.ts";
-import { dropRecords, getJson, recordKey, type UploadRecord } from "./upload_records.ts";
+import { readJson } from "../store/small_objects.ts";
+import { dropRecords, recordKey, type UploadRecord } from "./upload_records.ts";
 import { INTERNAL_PREFIX } from "./sealed_objects.ts";
 
 export interface SweepOptions {
@@ -23,7 +24,7 @@ export async function sweepUploads(store: ObjectStore, opts: SweepOptions): Prom
   const summary: SweepSummary = { swept: [], kept: 0 };
   for (const upload of await store.listMultipartUploads()) {
     if (upload.key.startsWith(INTERNAL_PREFIX)) continue;
-    const record = await getJson<UploadRecord>(store, recordKey(upload.uploadId));
+    const record = await readJson<UploadRecord>(store, recordKey(upload.uploadId));
     const started = Date.parse(record?.initiated ?? "") || upload.initiated.getTime();
     if (!Number.isFinite(started) || started <= 0 || started > cutoff) {
       summary.kept++;

@@ -5,8 +5,8 @@
  *   .blobgate/uploads/<uploadId>             key, metadata (with the wrapped DEK)
  *   .blobgate/uploads/<uploadId>/parts/<N>   plaintext size and MD5, upstream ETag
  */
-import { NotFoundError } from "../store/errors.ts";
 import type { Metadata, ObjectStore } from "../store/object_store.ts";
+import { listAll, readJson } from "../store/small_objects.ts";
 import { S3Error } from "./errors.ts";
 import type { CopiedFrames } from "./manifest.ts";
 import { INTERNAL_PREFIX } from "./sealed_objects.ts";
@@ -36,7 +36,7 @@ export async function readUpload(
   uploadId: string,
   key: string,
 ): Promise<UploadRecord> {
-  const record = await getJson<UploadRecord>(store, recordKey(uploadId));
+  const record = await readJson<UploadRecord>(store, recordKey(uploadId));
   if (!record || record.key !== key) {
     throw new S3Error("NoSuchUpload", "The specified multipart upload does not exist.");
   }
@@ -45,15 +45,10 @@ export async function readUpload(
 
 export async function readParts(store: ObjectStore, uploadId: string): Promise<PartRecord[]> {
   const parts: PartRecord[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.list({ prefix: partsPrefix(uploadId), continuationToken: token });
-    for (const o of page.objects) {
-      const part = await getJson<PartRecord>(store, o.key);
-      if (part) parts.push(part);
-    }
-    token = page.continuationToken;
-  } while (token);
+  for await (const o of listAll(store, { prefix: partsPrefix(uploadId) })) {
+    const part = await readJson<PartRecord>(store, o.key);
+    if (part) parts.push(part);
+  }
   return parts.sort((a, b) => a.n - b.n);
 }
 
@@ -62,18 +57,4 @@ export async function dropRecords(store: ObjectStore, uploadId: string): Promise
     await store.delete(`${partsPrefix(uploadId)}${part.n}`);
   }
   await store.delete(recordKey(uploadId));
-}
-
-export async function putJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
-  await store.put(key, ReadableStream.from([new TextEncoder().encode(JSON.stringify(value))]));
-}
-
-export async function getJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
-  try {
-    const got = await store.get(key);
-    return JSON.parse(await new Response(got.body).text()) as T;
-  } catch (e) {
-    if (e instanceof NotFoundError) return undefined;
-    throw e;
-  }
 }
