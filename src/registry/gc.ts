@@ -4,7 +4,7 @@
  * whose upload just finished (its manifest not pushed yet) survives. Manifests
  * that appeared while marking are marked too before anything is deleted.
  */
-import type { ObjectInfo, ObjectStore } from "../store/object_store.ts";
+import type { ObjectStore } from "../store/object_store.ts";
 import { ifFound, listAll } from "../store/small_objects.ts";
 import { collectBytes } from "../streams/collect.ts";
 import { digestAt, layout } from "./layout.ts";

@@ -10,16 +10,11 @@ import {
   envelopeKid,
   envelopeMetadata,
   isSealed,
+  META,
   newEnvelope,
   openEnvelope,
 } from "../crypto/envelope.ts";
-import {
-  cipherSize,
-  plainSize,
-  planRange,
-  type SegmentLayout,
-  wholeRuns,
-} from "../crypto/format.ts";
+import { cipherSize, plainSize, type SegmentLayout } from "../crypto/format.ts";
 import type { CipherEngine, FrameCipher } from "../crypto/frame_cipher.ts";
 import type { Keyring } from "../s3/keyring.ts";
 import type {
@@ -29,9 +24,8 @@ import type {
   ObjectStore,
   SizedStream,
 } from "../store/object_store.ts";
-import { open } from "../streams/open.ts";
 import { seal } from "../streams/seal.ts";
-import { slice } from "../streams/slice.ts";
+import { readSealed } from "../streams/sealed_read.ts";
 
 const SEGMENT_SIZE = "bg-seg";
 export const TAIL_SEGMENT = 0;
@@ -86,15 +80,21 @@ export class BlobSealing {
   }
 
   /** Opens one whole segment (a session tail). */
-  openSegment(
+  async openSegment(
     sealed: ReadableStream<Uint8Array>,
     cipher: FrameCipher,
     segment: number,
     stored: number,
-  ): ReadableStream<Uint8Array> {
-    const frameSize = this.opts.frameSize;
+  ): Promise<ReadableStream<Uint8Array>> {
+    const { frameSize, depth } = this.opts;
     const layout = [{ segment, plainSize: plainSize(stored, frameSize) }];
-    return sealed.pipeThrough(open({ cipher, frameSize, runs: wholeRuns(layout, frameSize) }));
+    return await readSealed({
+      layout,
+      frameSize,
+      cipher,
+      depth,
+      fetch: () => Promise.resolve(sealed),
+    });
   }
 
   /** The plaintext size of a stored blob. */
@@ -112,30 +112,19 @@ export class BlobSealing {
     if (!isSealed(info.metadata)) {
       return (await store.get(info.key, { range, ifMatch: info.etag })).body;
     }
-    const layout = layoutOf(info);
-    const frameSize = Number(info.metadata["bg-fs"]);
-    const cipher = await this.cipher(info.metadata);
-    const depth = this.opts.depth;
-    const total = layout.reduce((n, s) => n + s.plainSize, 0);
-    if (!range || total === 0) {
-      const { body } = await store.get(info.key, { ifMatch: info.etag });
-      return body.pipeThrough(
-        open({ cipher, frameSize, runs: wholeRuns(layout, frameSize), depth }),
-      );
-    }
-    const plan = planRange(layout, frameSize, range);
-    const { body } = await store.get(info.key, {
-      range: { start: plan.cipherStart, end: plan.cipherEnd },
-      ifMatch: info.etag,
-    });
-    return body.pipeThrough(open({ cipher, frameSize, runs: plan.runs, depth }))
-      .pipeThrough(slice(plan.skip, plan.take));
+    return await readSealed({
+      layout: layoutOf(info),
+      frameSize: Number(info.metadata[META.frameSize]),
+      cipher: await this.cipher(info.metadata),
+      depth: this.opts.depth,
+      fetch: async (r) => (await store.get(info.key, { range: r, ifMatch: info.etag })).body,
+    }, range);
   }
 }
 
 /** Segments from the stored size: whole `bg-seg` segments, then the remainder. */
 function layoutOf(info: ObjectInfo): SegmentLayout[] {
-  const frameSize = Number(info.metadata["bg-fs"]);
+  const frameSize = Number(info.metadata[META.frameSize]);
   const segmentPlain = Number(info.metadata[SEGMENT_SIZE] ?? 0);
   if (!segmentPlain) return [{ segment: 1, plainSize: plainSize(info.size, frameSize) }];
   const whole = cipherSize(segmentPlain, frameSize);

@@ -271,7 +271,7 @@ export class Uploads {
         ? { body: session.tailBody }
         : await this.opts.store.get(layout.session(session.uuid), { ifMatch: session.etag });
       if (!cipher) return body;
-      return this.opts.sealing.openSegment(body, cipher, TAIL_SEGMENT, session.tail);
+      return await this.opts.sealing.openSegment(body, cipher, TAIL_SEGMENT, session.tail);
     } catch (e) {
       if (!(e instanceof PreconditionFailedError)) throw e;
       const error = new RegistryError("RANGE_INVALID", "the upload moved on meanwhile");

@@ -24,7 +24,6 @@ import {
   cipherSize,
   type FrameRun,
   plainSize,
-  planRange,
   type SegmentLayout,
   wholeRuns,
 } from "../crypto/format.ts";
@@ -35,6 +34,7 @@ import { DigestStream } from "../streams/digest.ts";
 import { meter } from "../streams/meter.ts";
 import { open } from "../streams/open.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
+import { readSealed } from "../streams/sealed_read.ts";
 import { seal } from "../streams/seal.ts";
 import { slice } from "../streams/slice.ts";
 import type {
@@ -326,18 +326,14 @@ export class SealedObjects {
       const whole = { start: 0, end: described.size - 1 };
       return this.#readParts(store, described, range ?? whole);
     }
-    if (described.size === 0 || !range) {
-      const got = await store.get(info.key, { ifMatch: info.etag });
-      return await this.open(store, described, got.body);
-    }
-    const plan = planRange(described.layout!, described.frameSize!, range);
-    const got = await store.get(info.key, {
-      range: { start: plan.cipherStart, end: plan.cipherEnd },
-      ifMatch: info.etag,
-    });
-    const cipher = await this.cipher(await this.openEnvelope(info.metadata));
-    return this.#opened(got.body, cipher, described.frameSize!, plan.runs)
-      .pipeThrough(slice(plan.skip, plan.take));
+    const plain = await readSealed({
+      layout: described.layout!,
+      frameSize: described.frameSize!,
+      cipher: await this.cipher(await this.openEnvelope(info.metadata)),
+      depth: this.#opts.depth,
+      fetch: async (r) => (await store.get(info.key, { range: r, ifMatch: info.etag })).body,
+    }, range);
+    return plain.pipeThrough(meter((n) => this.#opts.metrics.bytesOpened.add(n)));
   }
 
   /** The whole plaintext of `described`, from its whole stored body. */
