@@ -1,5 +1,6 @@
 /** A small distribution-API client over fetch, for tests that speak HTTP. */
 import { createHash } from "node:crypto";
+import { OCI_MANIFEST } from "./oci_layout.ts";
 
 export const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`;
 export const ALICE = basic("ALICEKEY", "alice-secret-key");
@@ -76,8 +77,7 @@ export class RegistryClient {
   }
 }
 
-export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+export { OCI_INDEX, OCI_MANIFEST } from "./oci_layout.ts";
 export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
 
 /** Pushes a config and the given layers, and returns an image manifest over them. */
