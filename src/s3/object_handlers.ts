@@ -25,7 +25,12 @@ export async function putObject(r: S3Request): Promise<Response> {
   const metadata = metadataFromHeaders(r.req.headers);
   const contentType = r.req.headers.get("content-type") ?? undefined;
   if (!sealsWrites(r)) {
-    const put = await store.put(key, body.stream, { metadata, contentType, verify: body.verify });
+    const put = await store.put(key, body.stream, {
+      metadata,
+      contentType,
+      verify: body.verify,
+      length: body.length,
+    });
     return new Response(null, { status: 200, headers: { etag: quote(put.etag) } });
   }
   const { etag } = await r.deps.objects.write(store, key, body, {

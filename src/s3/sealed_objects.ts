@@ -29,21 +29,13 @@ import {
 } from "../crypto/format.ts";
 import type { CipherEngine, FrameCipher } from "../crypto/frame_cipher.ts";
 import type { Metrics } from "../server/metrics.ts";
-import { type ByteBudget, Gate } from "../streams/budget.ts";
-import { DigestStream } from "../streams/digest.ts";
+import type { ByteBudget } from "../streams/budget.ts";
 import { meter } from "../streams/meter.ts";
 import { open } from "../streams/open.ts";
-import { budgetedParts, type Part } from "../streams/parts.ts";
 import { readSealed } from "../streams/sealed_read.ts";
 import { seal } from "../streams/seal.ts";
 import { slice } from "../streams/slice.ts";
-import type {
-  ByteRange,
-  Metadata,
-  ObjectInfo,
-  ObjectStore,
-  UploadedPart,
-} from "../store/object_store.ts";
+import type { ByteRange, Metadata, ObjectInfo, ObjectStore } from "../store/object_store.ts";
 import type { RequestBody } from "./body.ts";
 import type { Keyring } from "./keyring.ts";
 import { type Manifest, type ManifestPart, openManifest, sealManifest } from "./manifest.ts";
@@ -124,7 +116,13 @@ export class SealedObjects {
     return await rewrapMetadata(metadata, from, { kid, kek: await this.#opts.keyring.kek(kid) });
   }
 
-  /** Seals `body` into `key`; nothing is visible unless every check passed. */
+  /**
+   * Seals `body` into `key`; nothing is visible unless every check passed.
+   * A body up to one part is sealed in memory, so its ETag can travel in the
+   * metadata. A longer one streams as one segment in one store write, and its
+   * ETag, known only at the end, goes into a manifest written by the verify
+   * hook, before the write can complete.
+   */
   async write(
     store: ObjectStore,
     key: string,
@@ -139,22 +137,20 @@ export class SealedObjects {
         metadata: { ...opts.metadata, ...metadata },
       });
     }
+    const { frameSize } = this.#opts;
     const id = crypto.randomUUID();
-    const uploadId = await store.createMultipart(key, {
+    await store.put(key, this.seal(body.stream, cipher, { frameSize, segment: 0 }), {
+      length: cipherSize(body.length, frameSize),
       metadata: { ...opts.metadata, ...metadata, [MANIFEST_META]: id },
       contentType: opts.contentType,
+      verify: async () => {
+        body.verify();
+        const md5 = body.md5();
+        const parts = [{ n: 0, size: body.length, md5 }];
+        await this.writeManifest(store, id, cipher, { etag: md5, size: body.length, parts });
+      },
     });
-    try {
-      const { parts, uploaded } = await this.#writeParts(store, key, uploadId, body, cipher);
-      body.verify();
-      const manifest: Manifest = { etag: body.md5(), size: body.length, parts };
-      await this.writeManifest(store, id, cipher, manifest);
-      await store.completeMultipart(key, uploadId, uploaded);
-      return { etag: manifest.etag };
-    } catch (e) {
-      await store.abortMultipart(key, uploadId).catch(() => {});
-      throw e;
-    }
+    return { etag: body.md5() };
   }
 
   async #writeSingle(
@@ -178,61 +174,6 @@ export class SealedObjects {
     } finally {
       permit.release();
     }
-  }
-
-  /** Cuts a long body into part-sized segments, sealed and uploaded a few at a time. */
-  async #writeParts(
-    store: ObjectStore,
-    key: string,
-    uploadId: string,
-    body: RequestBody,
-    cipher: FrameCipher,
-  ) {
-    const { partSize, budget } = this.#opts;
-    const gate = new Gate(4);
-    const pending: Promise<[ManifestPart, UploadedPart]>[] = [];
-    const reader = body.stream.pipeThrough(budgetedParts(partSize, budget)).getReader();
-    try {
-      while (true) {
-        const slot = await gate.acquire();
-        const next = await reader.read();
-        if (next.done) {
-          slot.release();
-          break;
-        }
-        const part = next.value;
-        const work = this.#sealPart(store, key, uploadId, part, cipher).finally(() => {
-          slot.release();
-          part.permit.release();
-        });
-        work.catch(() => {});
-        pending.push(work);
-      }
-      const done = await Promise.all(pending);
-      return { parts: done.map(([m]) => m), uploaded: done.map(([, u]) => u) };
-    } catch (e) {
-      await reader.cancel(e).catch(() => {});
-      await Promise.allSettled(pending);
-      throw e;
-    }
-  }
-
-  /** Seals one buffered part straight into its upload, so no sealed copy is held. */
-  async #sealPart(
-    store: ObjectStore,
-    key: string,
-    uploadId: string,
-    part: Part,
-    cipher: FrameCipher,
-  ): Promise<[ManifestPart, UploadedPart]> {
-    const { frameSize } = this.#opts;
-    const md5 = new DigestStream("md5");
-    const plain = ReadableStream.from([part.bytes]).pipeThrough(md5);
-    const uploaded = await store.uploadPart(key, uploadId, part.number, {
-      stream: this.seal(plain, cipher, { frameSize, segment: part.number }),
-      length: cipherSize(part.bytes.byteLength, frameSize),
-    });
-    return [{ n: part.number, size: part.bytes.byteLength, md5: md5.hex }, uploaded];
   }
 
   async writeManifest(

@@ -120,6 +120,9 @@ export class FsStore implements ObjectStore {
       onChunk: (c) => etag.update(c),
     });
     try {
+      if (opts.length !== undefined && blob.size !== opts.length) {
+        throw new StoreError(`Body of ${blob.size} bytes, expected ${opts.length}`);
+      }
       await runVerify(opts.verify);
       opts.signal?.throwIfAborted();
       const meta: Meta = {

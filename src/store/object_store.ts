@@ -47,6 +47,12 @@ export interface PutOptions {
   verify?: () => void | Promise<void>;
   /** Aborting cancels the body and the write. */
   signal?: AbortSignal;
+  /**
+   * The body's exact length, when known up front. A store may then stream it
+   * in one request instead of buffering parts; a body that turns out longer
+   * or shorter fails the write.
+   */
+  length?: number;
 }
 
 export interface PutResult {

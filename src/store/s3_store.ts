@@ -28,6 +28,8 @@ import { Sha256 } from "./sdk_sha256.ts";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type ByteBudget, Gate } from "../streams/budget.ts";
+import { holdLast } from "../streams/hold_last.ts";
+import { meter } from "../streams/meter.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
 import { uploadParts } from "./part_uploads.ts";
 import {
@@ -70,6 +72,8 @@ export interface S3StoreOptions {
   partsInFlight?: number;
   /** Above this, copies use UploadPartCopy by ranges (S3's limit is 5 GiB). */
   maxSingleCopy?: number;
+  /** Puts of a known length up to this are streamed as one PutObject (S3's limit is 5 GiB). */
+  maxSinglePut?: number;
   copyPartSize?: number;
 }
 
@@ -79,12 +83,19 @@ export class S3Store implements ObjectStore {
   readonly #client: S3Client;
   /** Reads go through Deno's fetch: measured 1.8x the Node handler for GET bodies. */
   readonly #reader: S3Client;
+  /**
+   * Stream bodies go through the Node handler, which sends their
+   * Content-Length (Deno's fetch would switch to chunked encoding, which S3
+   * refuses), with no retries, since a stream cannot be replayed.
+   */
+  readonly #streamer: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #budget: ByteBudget;
   readonly #partSize: number;
   readonly #partsInFlight: number;
   readonly #maxSingleCopy: number;
+  readonly #maxSinglePut: number;
   readonly #copyPartSize: number;
   readonly #opts: S3StoreOptions;
 
@@ -101,12 +112,14 @@ export class S3Store implements ObjectStore {
     } as const;
     this.#client = new S3Client(config);
     this.#reader = new S3Client({ ...config, requestHandler: new FetchHttpHandler() });
+    this.#streamer = new S3Client({ ...config, maxAttempts: 1 });
     this.#bucket = opts.bucket;
     this.#prefix = opts.prefix;
     this.#budget = opts.budget;
     this.#partSize = opts.partSize ?? 8 * MiB;
     this.#partsInFlight = opts.partsInFlight ?? 4;
     this.#maxSingleCopy = opts.maxSingleCopy ?? 5 * 1024 * MiB;
+    this.#maxSinglePut = opts.maxSinglePut ?? 5 * 1024 * MiB;
     this.#copyPartSize = opts.copyPartSize ?? 512 * MiB;
   }
 
@@ -160,6 +173,10 @@ export class S3Store implements ObjectStore {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions = {}) {
+    const { length } = opts;
+    if (length !== undefined && length > this.#partSize && length <= this.#maxSinglePut) {
+      return await this.#putStreamed(key, body, length, opts);
+    }
     const reader = body.pipeThrough(budgetedParts(this.#partSize, this.#budget, opts.signal))
       .getReader();
     let first: ReadableStreamReadResult<Part> | undefined;
@@ -195,6 +212,73 @@ export class S3Store implements ObjectStore {
       return { etag: unquote(out.ETag), size: bytes.byteLength };
     } finally {
       part?.permit.release();
+    }
+  }
+
+  /**
+   * One PutObject straight from the stream: no part buffers, and no
+   * reassembly upstream. The verify hook runs before the last chunk is sent,
+   * so a failed check breaks the request and S3 stores nothing.
+   */
+  async #putStreamed(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    length: number,
+    opts: PutOptions,
+  ): Promise<PutResult> {
+    let seen = 0;
+    const wrongLength = () => new StoreError(`Body of ${seen}+ bytes, expected ${length}`);
+    const checked = body.pipeThrough(meter((n) => {
+      seen += n;
+      if (seen > length) throw wrongLength();
+    })).pipeThrough(holdLast(async () => {
+      if (seen !== length) throw wrongLength();
+      await runVerify(opts.verify);
+    }));
+    const out = await this.#sendStream(
+      checked,
+      opts.signal,
+      (Body, abortSignal) =>
+        this.#streamer.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#key(key),
+            Body,
+            ContentLength: length,
+            ContentType: opts.contentType,
+            Metadata: opts.metadata,
+          }),
+          { abortSignal },
+        ),
+    ).catch((e) => {
+      throw mapError(e, key);
+    });
+    return { etag: unquote(out.ETag), size: length };
+  }
+
+  /**
+   * Sends a web stream as a request body. The SDK pipes it into the request,
+   * and a pipe does not pass errors on, so a failing body aborts the request
+   * (which then breaks off instead of waiting for bytes) and its error, not
+   * the abort, is what the caller sees.
+   */
+  async #sendStream<T>(
+    body: ReadableStream<Uint8Array>,
+    signal: AbortSignal | undefined,
+    send: (body: Readable, abortSignal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const ac = new AbortController();
+    let failure: unknown;
+    const node = Readable.fromWeb(body as NodeReadableStream).on("error", (e) => {
+      failure ??= e;
+      ac.abort(e);
+    });
+    try {
+      return await send(node, signal ? AbortSignal.any([signal, ac.signal]) : ac.signal);
+    } catch (e) {
+      throw failure ?? e;
+    } finally {
+      node.destroy();
     }
   }
 
@@ -409,28 +493,25 @@ export class S3Store implements ObjectStore {
     partNumber: number,
     body: Uint8Array | SizedStream,
   ): Promise<UploadedPart> {
-    const sized = body instanceof Uint8Array ? undefined : body;
-    const out = await this.#call((abortSignal) =>
-      this.#client.send(
-        new UploadPartCommand({
-          Bucket: this.#bucket,
-          Key: this.#key(key),
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          // The SDK signs a Node stream of known length without hashing it.
-          Body: sized ? Readable.fromWeb(sized.stream as NodeReadableStream) : body as Uint8Array,
-          ContentLength: sized ? sized.length : (body as Uint8Array).byteLength,
-        }),
-        { abortSignal },
-      )
-    ).catch((e) => {
-      throw mapError(e, uploadId, "upload");
-    });
-    return {
-      partNumber,
-      etag: unquote(out.ETag),
-      size: sized ? sized.length : (body as Uint8Array).byteLength,
-    };
+    const command = (Body: Uint8Array | Readable, ContentLength: number) =>
+      new UploadPartCommand({
+        Bucket: this.#bucket,
+        Key: this.#key(key),
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body,
+        ContentLength,
+      });
+    const size = body instanceof Uint8Array ? body.byteLength : body.length;
+    // The SDK signs a Node stream of known length without hashing it.
+    const out =
+      await (body instanceof Uint8Array
+        ? this.#client.send(command(body, size))
+        : this.#sendStream(body.stream, undefined, (node, abortSignal) =>
+          this.#streamer.send(command(node, size), { abortSignal }))).catch((e) => {
+          throw mapError(e, uploadId, "upload");
+        });
+    return { partNumber, etag: unquote(out.ETag), size };
   }
 
   uploadPartCopy(

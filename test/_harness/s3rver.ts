@@ -16,6 +16,8 @@ export interface Upstream {
   /** Unique per run against a shared endpoint; empty for s3rver. */
   prefix: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The server's process, when the harness started it (benchmarks read its CPU time). */
+  pid?: number;
   /** Makes another bucket on the same server (s3rver only). */
   createBucket(name: string): Promise<void>;
   stop(): Promise<void>;
@@ -68,6 +70,7 @@ async function startS3rver(): Promise<Upstream> {
     bucket: "blobgate-test",
     prefix: "",
     credentials,
+    pid: child.pid,
     createBucket: (name) => createBucket({ endpoint, region, credentials }, name),
     stop: async () => {
       try {

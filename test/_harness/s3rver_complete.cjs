@@ -5,7 +5,9 @@
 //   the part list and ETags and returns the S3 "md5-of-md5s-N" ETag;
 //   ListObjects v1/v2 in UTF-8 key order with common prefixes counted and
 //   interleaved as S3 does; "Range: bytes=0-0", which s3rver reads as the
-//   whole object; and If-Match on GET and HEAD, which it ignores.
+//   whole object; If-Match on GET and HEAD, which it ignores; and atomic
+//   PutObject: s3rver streams into the object's own file, so a body cut short
+//   would leave a truncated object where S3 keeps the previous one (or none).
 // s3rver keeps an upload as <bucket>/._S3rver_uploads/<id>/{key,metadata,N,N.md5}.
 // Usage: node s3rver_complete.cjs <repo>/node_modules/s3rver <dir>
 "use strict";
@@ -294,6 +296,37 @@ server.middleware.unshift(async function fillGaps(ctx, next) {
   if (ctx.method === "POST") return complete(ctx, r, dir);
   return next();
 });
+
+store.putObject = async function putObjectAtomically(object) {
+  const target = this.getResourcePath(object.bucket, object.key, "object");
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const temp = `${target}.partial-${crypto.randomUUID()}`;
+  const md5 = crypto.createHash("md5");
+  let size = 0;
+  try {
+    await new Promise((resolve, reject) => {
+      const out = fs.createWriteStream(temp).on("error", reject).on("finish", resolve);
+      if (Buffer.isBuffer(object.content)) return out.end(object.content);
+      object.content.on("error", reject).on("aborted", () => reject(new Error("aborted")));
+      object.content.on("data", (chunk) => {
+        md5.update(chunk);
+        size += chunk.length;
+        if (!out.write(chunk)) {
+          object.content.pause();
+          out.once("drain", () => object.content.resume());
+        }
+      }).on("end", () => out.end());
+    });
+    if (Buffer.isBuffer(object.content)) md5.update(object.content), size = object.content.length;
+    fs.renameSync(temp, target);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw e;
+  }
+  const etag = md5.digest("hex");
+  await this.putMetadata(object.bucket, object.key, object.metadata, etag);
+  return { size, md5: etag };
+};
 
 server.run().then(({ address, port }) => {
   console.log(`S3rver listening on ${address}:${port}`);

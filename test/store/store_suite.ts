@@ -207,11 +207,12 @@ export function storeSuite(name: string, opts: SuiteOptions): void {
     assert.deepEqual(seen, ["d/a/", "d/b/", "d/c", "d/d/"]);
   });
 
-  for (const size of ["single", "multipart"] as const) {
+  for (const size of ["single", "multipart", "streamed"] as const) {
     test(`a failing verify hook leaves nothing visible (${size})`, async ({ store, partSize }) => {
       const data = randomBytes(size === "single" ? 1000 : 2 * partSize + 1);
       await assert.rejects(
         store.put("unverified", body(data), {
+          length: size === "streamed" ? data.byteLength : undefined,
           verify: () => {
             throw new Error("digest mismatch");
           },
@@ -229,6 +230,25 @@ export function storeSuite(name: string, opts: SuiteOptions): void {
       store.put("keep", body(text("new")), { verify: () => Promise.reject(new Error("no")) }),
     );
     assert.equal(new TextDecoder().decode(await collect((await store.get("keep")).body)), "old");
+  });
+
+  test("a put of known length streams whole, and keeps the old version if it fails", async ({ store, partSize }) => {
+    const data = randomBytes(2 * partSize + 1);
+    const put = await store.put("sized", body(data), { length: data.byteLength });
+    assert.equal(put.size, data.byteLength);
+    assert.deepEqual(await collect((await store.get("sized")).body), data);
+    for (const wrong of [data.subarray(1), concat([data, text("x")])]) {
+      await assert.rejects(store.put("sized", body(wrong), { length: data.byteLength }));
+    }
+    await assert.rejects(
+      store.put("sized", body(randomBytes(data.byteLength)), {
+        length: data.byteLength,
+        verify: () => Promise.reject(new Error("no")),
+      }),
+      VerifyError,
+    );
+    assert.deepEqual(await collect((await store.get("sized")).body), data);
+    assert.equal((await store.list({ prefix: "sized" })).objects.length, 1);
   });
 
   test("a body that errors mid-way leaves nothing visible", async ({ store, partSize }) => {
