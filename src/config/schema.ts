@@ -80,10 +80,11 @@ const limits = z.object({
   frameSize: size(1024, 16 * 2 ** 20).default(64 * 2 ** 10),
   cryptoDepth: z.coerce.number().int().min(1).max(64).default(4),
   /**
-   * AES-GCM engine: portable WebCrypto, or the system libcrypto through FFI
-   * (faster; needs libcrypto.so.3 and --allow-ffi).
+   * AES-GCM engine: the system libcrypto through FFI (2-3x faster; needs
+   * libcrypto.so.3 and --allow-ffi), portable WebCrypto, or "auto": OpenSSL
+   * where it loads, else WebCrypto.
    */
-  cryptoEngine: z.enum(["webcrypto", "openssl"]).default("webcrypto"),
+  cryptoEngine: z.enum(["auto", "webcrypto", "openssl"]).default("auto"),
   /** Above this a copy is a server-side multipart copy. */
   maxSingleCopy: size(1).default(5 * 2 ** 30),
 }).strict();
