@@ -12,6 +12,7 @@ import type { ObjectStore } from "../store/object_store.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { isUnsigned, OPS_PATHS, opsApp } from "./ops.ts";
+import { type HttpListener, serveFetch } from "./node_http.ts";
 import { observe } from "./observe.ts";
 
 export interface ServerDeps {
@@ -46,23 +47,25 @@ export function buildApps(deps: ServerDeps): Apps {
 }
 
 export interface Running {
-  s3: Deno.HttpServer<Deno.NetAddr>;
-  registry: Deno.HttpServer<Deno.NetAddr>;
+  s3: HttpListener;
+  registry: HttpListener;
   /** Stops accepting, waits for in-flight requests, then resolves. */
   drain(): Promise<void>;
 }
 
 export async function listen(deps: ServerDeps, apps: Apps): Promise<Running> {
-  const tls = deps.config.listen.tls;
-  const certs = tls
-    ? { cert: await Deno.readTextFile(tls.cert), key: await Deno.readTextFile(tls.key) }
-    : {};
+  const files = deps.config.listen.tls;
+  const tls = files
+    ? { cert: await Deno.readTextFile(files.cert), key: await Deno.readTextFile(files.key) }
+    : undefined;
   const start = (address: string, app: Hono) => {
     const [hostname, port] = splitAddress(address);
-    return Deno.serve({ hostname, port, ...certs, onListen: () => {} }, app.fetch);
+    return serveFetch({ hostname, port, tls }, app.fetch);
   };
-  const s3 = start(deps.config.listen.s3, apps.s3);
-  const registry = start(deps.config.listen.registry, apps.registry);
+  const [s3, registry] = await Promise.all([
+    start(deps.config.listen.s3, apps.s3),
+    start(deps.config.listen.registry, apps.registry),
+  ]);
   return {
     s3,
     registry,

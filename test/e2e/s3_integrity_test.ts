@@ -16,6 +16,7 @@ import {
 import { cipherSize } from "../../src/crypto/format.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream, type Upstream } from "../_harness/s3rver.ts";
+import { writeAll } from "../_helpers/raw_http.ts";
 
 const MiB = 2 ** 20;
 const FRAME = 65536;
@@ -165,9 +166,9 @@ test("a client that breaks off mid-PUT leaves nothing behind", () =>
     const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
     const { signedHeaders } = await signPut(gate, "/vault/cut", 20 * MiB);
     const head = `PUT /vault/cut HTTP/1.1\r\n${signedHeaders}\r\n`;
-    await conn.write(new TextEncoder().encode(head));
+    await writeAll(conn, new TextEncoder().encode(head));
     const chunk = new Uint8Array(MiB);
-    for (let i = 0; i < 8; i++) await conn.write(chunk);
+    for (let i = 0; i < 8; i++) await writeAll(conn, chunk);
     conn.close();
     await new Promise((r) => setTimeout(r, 500));
     const s3 = clientFor(gate.s3, gate.credentials[0]);

@@ -20,6 +20,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { sweepUploads } from "../../src/s3/sweep.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream } from "../_harness/s3rver.ts";
+import { writeAll } from "../_helpers/raw_http.ts";
 import { Sha256 } from "../_helpers/sha256.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 
@@ -183,7 +184,7 @@ test("virtual-host-style addressing reaches the same bucket", async (gate) => {
   const head = `GET /v/key HTTP/1.1\r\n${
     Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")
   }connection: close\r\n\r\n`;
-  await conn.write(new TextEncoder().encode(head));
+  await writeAll(conn, new TextEncoder().encode(head));
   const response = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
   assert.match(response, /^HTTP\/1\.1 200/);
   assert.match(response, /by host$/);

@@ -15,6 +15,7 @@ import {
   sha256,
   sha512,
 } from "../_helpers/registry_client.ts";
+import { writeAll } from "../_helpers/raw_http.ts";
 import { concat, randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
@@ -450,10 +451,6 @@ const steps: Record<string, Step> = {
     assert.equal((await anonymous.json("GET", "/v2/mono/a/tags/list")).status, 401);
   },
 };
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
-}
 
 async function partsStored(bg: Blobgate): Promise<number> {
   const uploads = await bg.store.listMultipartUploads("registry/");

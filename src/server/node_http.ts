@@ -1,0 +1,162 @@
+/**
+ * Serves a fetch-style handler (Request in, Response out) over node:http.
+ * Request bodies are this program's main load, and Deno.serve reads them at
+ * about twice the CPU per byte that node:http does here (docs/decisions.md).
+ * Bodies stay Web Streams on both sides, with backpressure both ways.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+
+export type FetchHandler = (req: Request) => Response | Promise<Response>;
+
+export interface ListenOptions {
+  hostname: string;
+  port: number;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: string; key: string };
+}
+
+export interface HttpListener {
+  addr: Deno.NetAddr;
+  /** Stops accepting, lets requests in flight finish, then resolves. */
+  shutdown(): Promise<void>;
+}
+
+export async function serveFetch(
+  opts: ListenOptions,
+  handler: FetchHandler,
+): Promise<HttpListener> {
+  const server: Server = opts.tls ? createHttpsServer(opts.tls) : createHttpServer();
+  // An upload of many GiB over a slow link outlasts any fixed request timeout.
+  server.requestTimeout = 0;
+  const scheme = opts.tls ? "https" : "http";
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    respond(req, res, handler, `${scheme}://${opts.hostname}`).catch((e) => res.destroy(e));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.hostname, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    addr: { transport: "tcp", hostname: address.address, port: address.port },
+    shutdown: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections?.();
+      }),
+  };
+}
+
+async function respond(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: FetchHandler,
+  origin: string,
+): Promise<void> {
+  const gone = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) gone.abort(new Error("Client went away"));
+  });
+  let response: Response;
+  try {
+    response = await handler(toRequest(req, origin, gone.signal));
+  } catch {
+    response = new Response(null, { status: 500 });
+  }
+  const headers = Object.fromEntries(response.headers);
+  if (!req.complete) {
+    // Answered before the body was read (an early error): discard the rest
+    // and close, since this server would otherwise read those bytes as the
+    // next request on the connection.
+    headers.connection = "close";
+    req.resume();
+  }
+  await writeResponse(res, response, headers, req.method === "HEAD", gone.signal);
+}
+
+function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  }
+  // As in HTTP itself: a request has a body only if it says so.
+  const declared = headers.has("transfer-encoding") ||
+    (headers.has("content-length") && headers.get("content-length") !== "0");
+  const host = headers.get("host");
+  return new Request(host ? `${origin.split("://")[0]}://${host}${req.url}` : origin + req.url, {
+    method: req.method,
+    headers,
+    signal,
+    body: declared ? Readable.toWeb(req) as ReadableStream<Uint8Array> : undefined,
+    duplex: "half",
+  } as RequestInit);
+}
+
+/**
+ * Writes status, headers and body. A body of unknown length that turns out
+ * to be one chunk gets a Content-Length; a longer one goes out chunked. A
+ * body that errors part-way breaks the connection, so the client sees a
+ * failed transfer, never a short one that looks complete.
+ */
+async function writeResponse(
+  res: ServerResponse,
+  response: Response,
+  headers: Record<string, string>,
+  head: boolean,
+  gone: AbortSignal,
+): Promise<void> {
+  if (head || !response.body) {
+    res.writeHead(response.status, headers).end();
+    await response.body?.cancel();
+    return;
+  }
+  const reader = response.body.getReader();
+  const cancel = () => reader.cancel(gone.reason).catch(() => {});
+  gone.addEventListener("abort", cancel, { once: true });
+  try {
+    let next = await reader.read();
+    if (!("content-length" in headers)) {
+      const after = next.done ? next : await reader.read();
+      if (after.done) {
+        const body = next.value ?? new Uint8Array(0);
+        res.writeHead(response.status, { ...headers, "content-length": String(body.byteLength) });
+        res.end(body);
+        return;
+      }
+      res.writeHead(response.status, headers);
+      await write(res, next.value!);
+      next = after;
+    } else {
+      res.writeHead(response.status, headers);
+    }
+    for (; !next.done; next = await reader.read()) await write(res, next.value);
+    res.end();
+  } catch (e) {
+    res.destroy(e as Error);
+    cancel();
+  } finally {
+    gone.removeEventListener("abort", cancel);
+  }
+}
+
+/** Writes a chunk, waiting for the socket to drain when its buffer is full. */
+function write(res: ServerResponse, chunk: Uint8Array): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      res.destroyed ? reject(new Error("Client went away")) : resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
