@@ -7,7 +7,8 @@
  *   - peak RSS of the blobgate process with 8 concurrent large PUTs;
  *   - the copy body-byte counter after a CopyObject of the large object.
  *
- *   deno run -A scripts/bench/s3.ts [--size MiB] [--small N]
+ *   deno run -A scripts/bench/s3.ts [--size MiB] [--small N] [--no-rss] [--webcrypto]
+ *     [--v8-flags FLAGS]   (for blobgate, e.g. "--prof --logfile=v8.log" to profile it)
  */
 import { Readable } from "node:stream";
 import {
@@ -24,7 +25,7 @@ import {
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
 import { startUpstream } from "../../test/_harness/s3rver.ts";
-import { fmt, mbps, MiB, numberArg, timed } from "./_stats.ts";
+import { cpuSeconds, fmt, mbps, MiB, numberArg } from "./_stats.ts";
 
 const args = Deno.args;
 const SIZE = numberArg("--size", 1024) * MiB;
@@ -44,7 +45,8 @@ const gate = await spawnBlobgate({
   BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
   BLOBGATE_MASTER_KEY: "ef".repeat(32),
   BLOBGATE_LIMITS__MEMORY_BUDGET: String(BUDGET),
-  BLOBGATE_LIMITS__CRYPTO_ENGINE: args.includes("--openssl") ? "openssl" : "webcrypto",
+  BLOBGATE_LIMITS__CRYPTO_ENGINE: args.includes("--webcrypto") ? "webcrypto" : "auto",
+  ...(args.includes("--v8-flags") ? { DENO_V8_FLAGS: args[args.indexOf("--v8-flags") + 1] } : {}),
 });
 
 const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
@@ -129,12 +131,36 @@ async function copyCounter(): Promise<number> {
   return Number(text.match(/^blobgate_copy_body_bytes_total (\d+)/m)![1]);
 }
 
-function row(label: string, gateRate: number, directRate: number, unit = "MB/s") {
+/** Ends the run early, still stopping every server. */
+class Finished extends Error {}
+
+interface Phase {
+  seconds: number;
+  /** CPU seconds each process spent in the phase. */
+  cpu: string;
+}
+
+/** Times `fn`, and says where the CPU went: the client (this process), blobgate, the upstream. */
+async function timed(fn: () => Promise<unknown>): Promise<Phase> {
+  const pids = { client: "self", blobgate: gate.pid, upstream: upstream.pid } as const;
+  const cpu = () =>
+    Object.entries(pids).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : NaN] as const);
+  const before = cpu();
+  const t0 = performance.now();
+  await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const used = cpu().map(([name, s], i) => `${name} ${fmt(s - before[i][1], 1)}`);
+  return { seconds, cpu: used.join(", ") };
+}
+
+function row(label: string, via: Phase, direct: Phase, amount: number, unit = "MB/s") {
+  const rate = (p: Phase) => (unit === "MB/s" ? mbps(amount, p.seconds) : amount / p.seconds);
   console.log(
-    `  ${label.padEnd(28)} blobgate ${fmt(gateRate).padStart(6)} ${unit}  direct ${
-      fmt(directRate).padStart(6)
-    } ${unit}  ratio ${fmt(gateRate / directRate, 2)}`,
+    `  ${label.padEnd(28)} blobgate ${fmt(rate(via)).padStart(6)} ${unit}  direct ${
+      fmt(rate(direct)).padStart(6)
+    } ${unit}  ratio ${fmt(direct.seconds / via.seconds, 2)}`,
   );
+  console.log(`    CPU s, blobgate run: ${via.cpu}; direct run: ${direct.cpu}`);
 }
 
 try {
@@ -147,19 +173,19 @@ try {
   const gPut = await timed(() => put(viaGate, "bench", "big", SIZE));
   const dPut = await timed(() => put(direct, "direct", "big", SIZE));
   const mPut = await timed(() => putMultipart(direct, "direct", "big-mp", SIZE));
-  row(`PUT ${SIZE / MiB} MiB`, mbps(SIZE, gPut.seconds), mbps(SIZE, dPut.seconds));
-  row(`  vs direct multipart`, mbps(SIZE, gPut.seconds), mbps(SIZE, mPut.seconds));
+  row(`PUT ${SIZE / MiB} MiB`, gPut, dPut, SIZE);
+  row(`  vs direct multipart`, gPut, mPut, SIZE);
   const gGet = await timed(() => get(viaGate, "bench", "big"));
   const dGet = await timed(() => get(direct, "direct", "big"));
-  row(`GET ${SIZE / MiB} MiB`, mbps(SIZE, gGet.seconds), mbps(SIZE, dGet.seconds));
+  row(`GET ${SIZE / MiB} MiB`, gGet, dGet, SIZE);
 
   const keys = Array.from({ length: SMALL }, (_, i) => `small/${String(i).padStart(5, "0")}`);
   const gSmall = await timed(() => pool(keys, 16, (k) => put(viaGate, "bench", k, 65536)));
   const dSmall = await timed(() => pool(keys, 16, (k) => put(direct, "direct", k, 65536)));
-  row(`PUT ${SMALL} x 64 KiB`, SMALL / gSmall.seconds, SMALL / dSmall.seconds, "obj/s");
+  row(`PUT ${SMALL} x 64 KiB`, gSmall, dSmall, SMALL, "obj/s");
   const gSmallGet = await timed(() => pool(keys, 16, (k) => get(viaGate, "bench", k)));
   const dSmallGet = await timed(() => pool(keys, 16, (k) => get(direct, "direct", k)));
-  row(`GET ${SMALL} x 64 KiB`, SMALL / gSmallGet.seconds, SMALL / dSmallGet.seconds, "obj/s");
+  row(`GET ${SMALL} x 64 KiB`, gSmallGet, dSmallGet, SMALL, "obj/s");
 
   const list = (c: S3Client, bucket: string) =>
     c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "small/", MaxKeys: 1000 }));
@@ -174,6 +200,7 @@ try {
     }`,
   );
 
+  if (args.includes("--no-rss")) throw new Finished();
   const before = peakRss(gate.pid);
   await Promise.all(
     Array.from({ length: 8 }, (_, i) => put(viaGate, "bench", `parallel-${i}`, SIZE)),
@@ -189,6 +216,8 @@ try {
     new CopyObjectCommand({ Bucket: "bench", Key: "big-copy", CopySource: "bench/big" }),
   );
   console.log(`  copy body bytes read for a ${SIZE / MiB} MiB CopyObject: ${await copyCounter()}`);
+} catch (e) {
+  if (!(e instanceof Finished)) throw e;
 } finally {
   viaGate.destroy();
   direct.destroy();
