@@ -57,3 +57,20 @@ export function cpuSeconds(pid: number | "self"): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/** Peak resident memory of a process since it started or since resetPeakRss (VmHWM). */
+export function peakRss(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)![1]) * 1024;
+}
+
+/** Current resident memory (VmRSS). */
+export function currentRss(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) * 1024;
+}
+
+/** Starts a fresh peak from the current RSS, so one phase can be measured on its own. */
+export function resetPeakRss(pid: number): void {
+  Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
+}

@@ -20,13 +20,14 @@ import {
   writeBlob,
   writeImage,
 } from "../../test/_helpers/oci_layout.ts";
-import { fmt, mbps, MiB, numberArg, timed } from "./_stats.ts";
+import { fmt, mbps, MiB, numberArg, peakRss, timed } from "./_stats.ts";
 
 const args = Deno.args;
 const SIZE = numberArg("--size", 1024) * MiB;
 const SMALL = numberArg("--small", 200);
 const SMALL_SIZE = numberArg("--small-kib", 256) * 1024;
-const BUDGET = numberArg("--budget", 256) * MiB;
+/** The config default unless given. */
+const BUDGET = numberArg("--budget", 64) * MiB;
 /** V8 flags for blobgate, e.g. --max-old-space-size=64 to collect garbage sooner. */
 const V8_FLAGS = args.includes("--v8-flags") ? args[args.indexOf("--v8-flags") + 1] : undefined;
 const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
@@ -103,12 +104,12 @@ for (const size of [SIZE / 4, SIZE]) {
   const sized = size === SIZE ? big : await writeBlob(layout, 7, size);
   const reg = await startBlobgate("fs", undefined);
   try {
-    const idle = vmHwm(reg.pid);
+    const idle = peakRss(reg.pid);
     const run = await timed(() =>
       Promise.all(Array.from({ length: 8 }, (_, i) => pushBlobCurl(reg, `rss/r${i}`, sized)))
     );
     console.log(
-      `  8 x ${size / MiB} MiB: peak ${fmt(vmHwm(reg.pid) / MiB)} MiB (idle ${
+      `  8 x ${size / MiB} MiB: peak ${fmt(peakRss(reg.pid) / MiB)} MiB (idle ${
         fmt(idle / MiB)
       } MiB), ${fmt(mbps(8 * size, run.seconds))} MB/s aggregate`,
     );
@@ -290,11 +291,6 @@ function absolute(reg: Registry, location: string): string {
 
 function blobPath(blob: Blob): string {
   return `${layout.dir}/blobs/sha256/${blob.digest.slice(7)}`;
-}
-
-function vmHwm(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(status.match(/VmHWM:\s+(\d+) kB/)![1]) * 1024;
 }
 
 function freePort(): number {
