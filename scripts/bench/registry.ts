@@ -20,7 +20,7 @@ import {
   writeBlob,
   writeImage,
 } from "../../test/_helpers/oci_layout.ts";
-import { fmt, mbps, MiB, numberArg, peakRss, timed } from "./_stats.ts";
+import { cpuSeconds, fmt, mbps, MiB, numberArg, peakRss, timed } from "./_stats.ts";
 
 const args = Deno.args;
 const SIZE = numberArg("--size", 1024) * MiB;
@@ -52,6 +52,7 @@ await tagInLayout(layout, await writeImage(layout, smalls), "small");
 const smallBytes = await Promise.all(smalls.map((b) => Deno.readFile(blobPath(b))));
 
 const rows: string[][] = [];
+const notes: string[] = [];
 const stores: ("fs" | "s3")[] = args.includes("--rss-only")
   ? []
   : args.includes("--no-s3")
@@ -66,9 +67,16 @@ for (const store of stores) {
   ];
   try {
     const results: Record<string, number[]> = {};
+    const cpu: string[] = [];
     for (const reg of registries) {
       const bigRun = await timed(() => pushBlobCurl(reg, "bench/big", big));
+      const [cpu0, self0] = [cpuSeconds(reg.pid), cpuSeconds("self")];
       const smallRun = await timed(() => pushSmall(reg, "bench/small"));
+      cpu.push(
+        `${reg.label} ${fmt(cpuSeconds(reg.pid) - cpu0, 1)} (client ${
+          fmt(cpuSeconds("self") - self0, 1)
+        })`,
+      );
       const skopeoRuns = args.includes("--no-skopeo")
         ? [NaN, NaN]
         : [await skopeoPush(reg, "big"), await skopeoPush(reg, "small")];
@@ -80,6 +88,7 @@ for (const store of stores) {
         mbps(SMALL * SMALL_SIZE, skopeoRuns[1]),
       ];
     }
+    notes.push(`${store}: CPU s for ${SMALL} layers by fetch: ${cpu.join("; ")}`);
     const [bg, dist] = [results[registries[0].label], results[registries[1].label]];
     const names = [
       "1 layer curl MB/s",
@@ -98,6 +107,7 @@ for (const store of stores) {
 }
 console.log("\nstore | push | blobgate | distribution | ratio");
 for (const row of rows) console.log(row.join(" | "));
+for (const note of notes) console.log(note);
 
 console.log(`\npeak RSS of blobgate (fs store, budget ${BUDGET / MiB} MiB), 8 concurrent pushes:`);
 for (const size of [SIZE / 4, SIZE]) {

@@ -20,10 +20,19 @@ export interface RequestBody {
   verify(): void;
 }
 
+/** S3's limit for one PutObject or UploadPart; larger objects need a multipart upload. */
+export const MAX_UPLOAD = 5 * 2 ** 30;
+
 export function requestBody(req: Request, verified: VerifiedRequest): RequestBody {
   const { payload } = verified;
   const streaming = payload.kind.startsWith("streaming");
   const length = declaredLength(req, streaming);
+  if (length > MAX_UPLOAD) {
+    throw new S3Error(
+      "EntityTooLarge",
+      "Your proposed upload exceeds the maximum allowed object size.",
+    );
+  }
   let stream: ReadableStream<Uint8Array> = req.body ??
     new ReadableStream({ start: (c) => c.close() });
   const checks: (() => void)[] = [];

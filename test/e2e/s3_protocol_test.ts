@@ -20,7 +20,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { sweepUploads } from "../../src/s3/sweep.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream } from "../_harness/s3rver.ts";
-import { writeAll } from "../_helpers/raw_http.ts";
+import { readToClose, sendHead, writeAll } from "../_helpers/raw_http.ts";
 import { Sha256 } from "../_helpers/sha256.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 
@@ -339,6 +339,37 @@ test("a body that does not match its signed SHA-256 is refused and not stored", 
   } finally {
     s3.destroy();
   }
+});
+
+test("a PutObject over 5 GiB is refused as EntityTooLarge before any body is read", async (gate) => {
+  const signer = new SignatureV4({
+    credentials: keys(gate),
+    region: "us-east-1",
+    service: "s3",
+    sha256: Sha256,
+  });
+  const url = new URL(gate.s3);
+  const length = String(5 * 2 ** 30 + 1);
+  const signed = await signer.sign({
+    method: "PUT",
+    protocol: "http:",
+    hostname: url.host,
+    path: "/proto/huge",
+    headers: {
+      host: url.host,
+      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      "content-length": length,
+    },
+  });
+  const conn = await sendHead(url, [
+    "PUT /proto/huge HTTP/1.1",
+    ...Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`),
+  ]);
+  await writeAll(conn, new Uint8Array(1024));
+  const response = await readToClose(conn);
+  conn.close();
+  assert.match(response, /^HTTP\/1\.1 400/);
+  assert.match(response, /<Code>EntityTooLarge<\/Code>/);
 });
 
 test(
