@@ -5,7 +5,7 @@
 import { loadConfig } from "./config/load.ts";
 import { decodeKeyMaterial, resolveSecrets, type Secrets } from "./config/master_key.ts";
 import { collectGarbage, sweepSessions } from "./registry/gc.ts";
-import { Keyring } from "./s3/keyring.ts";
+import { Keyring } from "./crypto/keyring.ts";
 import { rotate } from "./s3/rotate.ts";
 import { sweepUploads } from "./s3/sweep.ts";
 import type { Config } from "./config/schema.ts";

@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Credential, RegistryConfig } from "../config/schema.ts";
-import type { Keyring } from "../s3/keyring.ts";
+import type { Keyring } from "../crypto/keyring.ts";
 import { RegistryError } from "./errors.ts";
 import type { RepoAction } from "./names.ts";
 import type { Grant, Tokens } from "./tokens.ts";

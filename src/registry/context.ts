@@ -3,7 +3,7 @@
  * after routing and authorization. Handlers stay thin: parse, call, answer.
  */
 import type { RegistryConfig } from "../config/schema.ts";
-import type { Keyring } from "../s3/keyring.ts";
+import type { Keyring } from "../crypto/keyring.ts";
 import type { Logger } from "../server/log.ts";
 import type { ByteBudget } from "../streams/budget.ts";
 import type { ObjectStore } from "../store/object_store.ts";

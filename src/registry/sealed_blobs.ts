@@ -16,7 +16,7 @@ import {
 } from "../crypto/envelope.ts";
 import { cipherSize, plainSize, type SegmentLayout } from "../crypto/format.ts";
 import type { CipherEngine, FrameCipher } from "../crypto/frame_cipher.ts";
-import type { Keyring } from "../s3/keyring.ts";
+import type { Keyring } from "../crypto/keyring.ts";
 import type {
   ByteRange,
   Metadata,

@@ -4,7 +4,7 @@ import { Gate } from "../streams/budget.ts";
 import { validBucketName } from "./addressing.ts";
 import { bucketStore, existingBucketStore, quote, type S3Request, xmlResponse } from "./context.ts";
 import { S3Error } from "./errors.ts";
-import { allows } from "./keyring.ts";
+import { allows } from "./grants.ts";
 import { INTERNAL_PREFIX, type SealedObjects } from "./sealed_objects.ts";
 
 export async function listBuckets(r: S3Request): Promise<Response> {

@@ -21,7 +21,7 @@ import {
 } from "./context.ts";
 import { S3Error } from "./errors.ts";
 import type { Manifest } from "./manifest.ts";
-import { allows } from "./keyring.ts";
+import { allows } from "./grants.ts";
 import { copySource, objectKey } from "./object_handlers.ts";
 import { INTERNAL_PREFIX, MANIFEST_META } from "./sealed_objects.ts";
 import { writeJson } from "../store/small_objects.ts";

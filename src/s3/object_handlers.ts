@@ -13,7 +13,7 @@ import {
   xmlResponse,
 } from "./context.ts";
 import { S3Error } from "./errors.ts";
-import { allows } from "./keyring.ts";
+import { allows } from "./grants.ts";
 import type { Described } from "./sealed_objects.ts";
 import { INTERNAL_PREFIX, MANIFEST_META, manifestKey } from "./sealed_objects.ts";
 import { children, childText, parseXml, XmlError } from "./xml.ts";

@@ -6,7 +6,7 @@
 import { listAll } from "../store/small_objects.ts";
 import { envelopeKid, isSealed, rewrapMetadata } from "../crypto/envelope.ts";
 import type { ObjectStore } from "../store/object_store.ts";
-import type { Keyring } from "./keyring.ts";
+import type { Keyring } from "../crypto/keyring.ts";
 import { INTERNAL_PREFIX } from "./sealed_objects.ts";
 
 export interface RotateOptions {

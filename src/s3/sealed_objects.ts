@@ -37,7 +37,7 @@ import { seal } from "../streams/seal.ts";
 import { slice } from "../streams/slice.ts";
 import type { ByteRange, Metadata, ObjectInfo, ObjectStore } from "../store/object_store.ts";
 import type { RequestBody } from "./body.ts";
-import type { Keyring } from "./keyring.ts";
+import type { Keyring } from "../crypto/keyring.ts";
 import { type Manifest, type ManifestPart, openManifest, sealManifest } from "./manifest.ts";
 
 /** Keys under this prefix hold blobgate's own state and are never listed. */

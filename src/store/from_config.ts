@@ -3,7 +3,7 @@ import type { Secrets } from "../config/master_key.ts";
 import type { Config } from "../config/schema.ts";
 import { cipherEngine } from "../crypto/engine.ts";
 import type { S3Deps } from "../s3/context.ts";
-import { Keyring } from "../s3/keyring.ts";
+import { Keyring } from "../crypto/keyring.ts";
 import { SealedObjects } from "../s3/sealed_objects.ts";
 import type { Logger } from "../server/log.ts";
 import type { Metrics } from "../server/metrics.ts";

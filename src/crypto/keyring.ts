@@ -1,11 +1,9 @@
 /**
- * Who may do what, and with which key: credentials from config, their bucket
- * grants, and the KEK of each key id (derived once, then cached).
+ * The credentials from config, shared by both protocols, and the KEK of each
+ * key id (derived from the master key once, then cached).
  */
 import type { Credential } from "../config/schema.ts";
-import { deriveKek } from "../crypto/envelope.ts";
-
-export type BucketAction = "read" | "write" | "delete" | "list";
+import { deriveKek } from "./envelope.ts";
 
 export class Keyring {
   readonly #byAccessKey: Map<string, Credential>;
@@ -34,15 +32,4 @@ export class Keyring {
     }
     return kek;
   }
-}
-
-/** Whether `credential` may perform `action` on `bucket` ("*" suffix globs). */
-export function allows(credential: Credential, bucket: string, action: BucketAction): boolean {
-  return credential.buckets.some((grant) =>
-    matches(grant.name, bucket) && grant.actions.includes(action)
-  );
-}
-
-function matches(pattern: string, name: string): boolean {
-  return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }
