@@ -29,6 +29,16 @@ const keys = (gate: Blobgate) => ({
   secretAccessKey: gate.credentials[0].secretAccessKey,
 });
 
+/** Signs requests as a client of `gate` would, with its first credential. */
+function signerFor(gate: Blobgate): SignatureV4 {
+  return new SignatureV4({
+    credentials: keys(gate),
+    region: "us-east-1",
+    service: "s3",
+    sha256: Sha256,
+  });
+}
+
 function sdk(gate: Blobgate, extra: Record<string, unknown> = {}) {
   return new S3Client({
     endpoint: gate.s3,
@@ -89,12 +99,7 @@ test(
 
 test("conditional GETs answer 304 and 412 as S3 does", async (gate, s3) => {
   const put = await s3.send(new PutObjectCommand({ Bucket: "proto", Key: "c", Body: "v1" }));
-  const signer = new SignatureV4({
-    credentials: keys(gate),
-    region: "us-east-1",
-    service: "s3",
-    sha256: Sha256,
-  });
+  const signer = signerFor(gate);
   const host = new URL(gate.s3).host;
   const get = async (headers: Record<string, string>) => {
     const signed = await signer.sign({
@@ -123,12 +128,7 @@ test("conditional GETs answer 304 and 412 as S3 does", async (gate, s3) => {
 });
 
 test("presigned URLs work for GET and PUT and expire", async (gate) => {
-  const signer = new SignatureV4({
-    credentials: keys(gate),
-    region: "us-east-1",
-    service: "s3",
-    sha256: Sha256,
-  });
+  const signer = signerFor(gate);
   const host = new URL(gate.s3).host;
   const presign = (method: string, expiresIn: number) =>
     signer.presign({
@@ -166,12 +166,7 @@ test("virtual-host-style addressing reaches the same bucket", async (gate) => {
   const s3 = sdk(gate);
   await s3.send(new PutObjectCommand({ Bucket: "proto", Key: "v/key", Body: "by host" }));
   s3.destroy();
-  const signer = new SignatureV4({
-    credentials: keys(gate),
-    region: "us-east-1",
-    service: "s3",
-    sha256: Sha256,
-  });
+  const signer = signerFor(gate);
   const host = `proto.s3.blobgate.test:${port}`;
   const signed = await signer.sign({
     method: "GET",
@@ -311,12 +306,7 @@ Deno.test({
 });
 
 test("a body that does not match its signed SHA-256 is refused and not stored", async (gate) => {
-  const signer = new SignatureV4({
-    credentials: keys(gate),
-    region: "us-east-1",
-    service: "s3",
-    sha256: Sha256,
-  });
+  const signer = signerFor(gate);
   const host = new URL(gate.s3).host;
   const claimed = "0".repeat(64);
   const signed = await signer.sign({
@@ -342,12 +332,7 @@ test("a body that does not match its signed SHA-256 is refused and not stored", 
 });
 
 test("a PutObject over 5 GiB is refused as EntityTooLarge before any body is read", async (gate) => {
-  const signer = new SignatureV4({
-    credentials: keys(gate),
-    region: "us-east-1",
-    service: "s3",
-    sha256: Sha256,
-  });
+  const signer = signerFor(gate);
   const url = new URL(gate.s3);
   const length = String(5 * 2 ** 30 + 1);
   const signed = await signer.sign({
