@@ -24,6 +24,11 @@ const listen = z.object({
   s3: address.default("127.0.0.1:9000"),
   registry: address.default("127.0.0.1:5000"),
   tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+  /**
+   * The HTTP server: node:http reads request bodies at half the CPU
+   * (docs/decisions.md); Deno.serve is for hosts that offer only it.
+   */
+  server: z.enum(["node", "deno"]).default("node"),
 }).strict();
 
 const fsStore = z.object({ type: z.literal("fs"), path: z.string().min(1).default("./data") })
@@ -120,7 +125,7 @@ const registry = z.object({
 }).strict();
 
 export const configSchema = z.object({
-  listen: listen.default({ s3: "127.0.0.1:9000", registry: "127.0.0.1:5000" }),
+  listen: listen.default({ s3: "127.0.0.1:9000", registry: "127.0.0.1:5000", server: "node" }),
   store: z.preprocess(
     // A store section without a type is the fs store, so BLOBGATE_STORE__PATH works alone.
     (v) => (v && typeof v === "object" && !("type" in v) ? { type: "fs", ...v } : v),

@@ -12,6 +12,7 @@ import type { ObjectStore } from "../store/object_store.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { isUnsigned, OPS_PATHS, opsApp } from "./ops.ts";
+import { serveDeno } from "./deno_http.ts";
 import { type HttpListener, serveFetch } from "./node_http.ts";
 import { observe } from "./observe.ts";
 
@@ -58,9 +59,10 @@ export async function listen(deps: ServerDeps, apps: Apps): Promise<Running> {
   const tls = files
     ? { cert: await Deno.readTextFile(files.cert), key: await Deno.readTextFile(files.key) }
     : undefined;
+  const serve = deps.config.listen.server === "deno" ? serveDeno : serveFetch;
   const start = (address: string, app: Hono) => {
     const [hostname, port] = splitAddress(address);
-    return serveFetch({ hostname, port, tls }, app.fetch);
+    return serve({ hostname, port, tls }, app.fetch);
   };
   const [s3, registry] = await Promise.all([
     start(deps.config.listen.s3, apps.s3),

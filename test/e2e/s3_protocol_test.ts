@@ -97,6 +97,27 @@ test(
   },
 );
 
+test("with listen.server deno, Deno.serve answers the same calls", async (_, s3) => {
+  const data = randomBytes(9 * 2 ** 20);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: "proto",
+      Key: "via-deno",
+      Body: Readable.from([data]),
+      ContentLength: data.byteLength,
+      ChecksumAlgorithm: "CRC32",
+    }),
+  );
+  const head = await s3.send(new HeadObjectCommand({ Bucket: "proto", Key: "via-deno" }));
+  assert.equal(head.ContentLength, data.byteLength);
+  const got = await s3.send(
+    new GetObjectCommand({ Bucket: "proto", Key: "via-deno", Range: "bytes=100-199" }),
+  );
+  assert.deepEqual(await got.Body!.transformToByteArray(), data.subarray(100, 200));
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: "proto" }));
+  assert.deepEqual(listed.Contents?.map((o) => [o.Key, o.Size]), [["via-deno", data.byteLength]]);
+}, { BLOBGATE_LISTEN__SERVER: "deno" });
+
 test("conditional GETs answer 304 and 412 as S3 does", async (gate, s3) => {
   const put = await s3.send(new PutObjectCommand({ Bucket: "proto", Key: "c", Body: "v1" }));
   const signer = signerFor(gate);
