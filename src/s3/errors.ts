@@ -9,6 +9,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   UnavailableError,
+  VerifyError,
 } from "../store/errors.ts";
 
 export const S3_ERRORS = {
@@ -63,6 +64,8 @@ export class S3Error extends Error {
 /** Maps anything thrown by a handler to the S3 error a client should see. */
 export function toS3Error(error: unknown): S3Error {
   if (error instanceof S3Error) return error;
+  // A check that failed in a store's verify hook (BadDigest and the like).
+  if (error instanceof VerifyError && error.cause instanceof S3Error) return error.cause;
   if (error instanceof NotFoundError) {
     if (error.kind === "bucket") {
       return new S3Error("NoSuchBucket", "The specified bucket does not exist");

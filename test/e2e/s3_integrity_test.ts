@@ -17,6 +17,7 @@ import { cipherSize } from "../../src/crypto/format.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream, type Upstream } from "../_harness/s3rver.ts";
 import { writeAll } from "../_helpers/raw_http.ts";
+import { randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
 const FRAME = 65536;
@@ -181,6 +182,32 @@ test("a client that breaks off mid-PUT leaves nothing behind", () =>
     assert.deepEqual(uploads.Uploads ?? [], []);
     const listed = await raw.send(new ListObjectsV2Command({ Bucket: "vault" }));
     assert.deepEqual(listed.Contents ?? [], []);
+  }));
+
+test("a large overwrite that fails its Content-MD5 keeps the previous object whole", () =>
+  withStack(async ({ s3, raw }) => {
+    const kept = randomBytes(20 * MiB);
+    await s3.send(new PutObjectCommand({ Bucket: "vault", Key: "keep", Body: kept }));
+    const before = await raw.send(new ListObjectsV2Command({ Bucket: "vault" }));
+    await assert.rejects(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: "vault",
+          Key: "keep",
+          Body: randomBytes(20 * MiB),
+          ContentMD5: btoa("0123456789abcdef"),
+        }),
+      ),
+      (e: Error) => e.name === "BadDigest",
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: "vault", Key: "keep" }));
+    assert.deepEqual(await got.Body!.transformToByteArray(), kept);
+    // Nothing new upstream either: no second manifest, no partial body.
+    const after = await raw.send(new ListObjectsV2Command({ Bucket: "vault" }));
+    assert.deepEqual(
+      after.Contents?.map((o) => [o.Key, o.Size]),
+      before.Contents?.map((o) => [o.Key, o.Size]),
+    );
   }));
 
 /** Signs a PUT with UNSIGNED-PAYLOAD, as a client streaming a large body would. */

@@ -316,6 +316,20 @@ Deno.test({
         await put;
         const stored = await raw.send(new GetObjectCommand({ Bucket: "open", Key: "k" }));
         assert.equal(await stored.Body!.transformToString(), "in the clear");
+        // A plain write checks its digests in the store's verify hook: same S3 error.
+        await assert.rejects(
+          carol.send(
+            new PutObjectCommand({
+              Bucket: "open",
+              Key: "k",
+              Body: "changed",
+              ContentMD5: btoa("0123456789abcdef"),
+            }),
+          ),
+          (e: Error) => e.name === "BadDigest",
+        );
+        const still = await raw.send(new GetObjectCommand({ Bucket: "open", Key: "k" }));
+        assert.equal(await still.Body!.transformToString(), "in the clear");
       } finally {
         carol.destroy();
         raw.destroy();
