@@ -250,22 +250,23 @@ export class S3Store implements ObjectStore {
           }),
           { abortSignal },
         ),
-    ).catch((e) => {
-      throw mapError(e, key);
-    });
+      (e) => mapError(e, key),
+    );
     return { etag: unquote(out.ETag), size: length };
   }
 
   /**
    * Sends a web stream as a request body. The SDK pipes it into the request,
    * and a pipe does not pass errors on, so a failing body aborts the request
-   * (which then breaks off instead of waiting for bytes) and its error, not
-   * the abort, is what the caller sees.
+   * (which then breaks off instead of waiting for bytes) and its error, as
+   * it is (a client's bad signature stays that), is what the caller sees;
+   * only the upstream's own failures go through `mapFailure`.
    */
   async #sendStream<T>(
     body: ReadableStream<Uint8Array>,
     signal: AbortSignal | undefined,
     send: (body: Readable, abortSignal: AbortSignal) => Promise<T>,
+    mapFailure: (e: unknown) => unknown,
   ): Promise<T> {
     const ac = new AbortController();
     let failure: unknown;
@@ -276,7 +277,7 @@ export class S3Store implements ObjectStore {
     try {
       return await send(node, signal ? AbortSignal.any([signal, ac.signal]) : ac.signal);
     } catch (e) {
-      throw failure ?? e;
+      throw failure ?? mapFailure(e);
     } finally {
       node.destroy();
     }
@@ -504,13 +505,17 @@ export class S3Store implements ObjectStore {
       });
     const size = body instanceof Uint8Array ? body.byteLength : body.length;
     // The SDK signs a Node stream of known length without hashing it.
-    const out =
-      await (body instanceof Uint8Array
-        ? this.#client.send(command(body, size))
-        : this.#sendStream(body.stream, undefined, (node, abortSignal) =>
-          this.#streamer.send(command(node, size), { abortSignal }))).catch((e) => {
-          throw mapError(e, uploadId, "upload");
-        });
+    const map = (e: unknown) => mapError(e, uploadId, "upload");
+    const out = body instanceof Uint8Array
+      ? await this.#client.send(command(body, size)).catch((e) => {
+        throw map(e);
+      })
+      : await this.#sendStream(
+        body.stream,
+        undefined,
+        (node, abortSignal) => this.#streamer.send(command(node, size), { abortSignal }),
+        map,
+      );
     return { partNumber, etag: unquote(out.ETag), size };
   }
 

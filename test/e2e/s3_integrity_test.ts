@@ -16,8 +16,10 @@ import {
 import { cipherSize } from "../../src/crypto/format.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream, type Upstream } from "../_harness/s3rver.ts";
-import { writeAll } from "../_helpers/raw_http.ts";
-import { randomBytes } from "../_helpers/streams.ts";
+import { readToClose, sendHead, writeAll } from "../_helpers/raw_http.ts";
+import { concat, randomBytes } from "../_helpers/streams.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
 
 const MiB = 2 ** 20;
 const FRAME = 65536;
@@ -208,6 +210,49 @@ test("a large overwrite that fails its Content-MD5 keeps the previous object who
       after.Contents?.map((o) => [o.Key, o.Size]),
       before.Contents?.map((o) => [o.Key, o.Size]),
     );
+  }));
+
+test("a large aws-chunked PUT whose framing breaks part-way gets the client's error, not a 5xx", () =>
+  withStack(async ({ gate, raw }) => {
+    const url = new URL(gate.s3);
+    const { SignatureV4 } = await import("@smithy/signature-v4");
+    const { Sha256 } = await import("../_helpers/sha256.ts");
+    const signer = new SignatureV4({
+      credentials: gate.credentials[0],
+      region: "us-east-1",
+      service: "s3",
+      sha256: Sha256,
+      uriEscapePath: false,
+    });
+    const signed = await signer.sign({
+      method: "PUT",
+      protocol: "http:",
+      hostname: url.host,
+      path: "/vault/framed",
+      headers: {
+        host: url.host,
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "x-amz-decoded-content-length": String(12 * MiB),
+        "content-encoding": "aws-chunked",
+        "transfer-encoding": "chunked",
+      },
+    });
+    const conn = await sendHead(url, [
+      "PUT /vault/framed HTTP/1.1",
+      ...Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`),
+    ]);
+    // HTTP chunks carrying aws-chunked chunks: 10 good MiB, then a header that is not hex.
+    const http = (bytes: Uint8Array) =>
+      concat([text(`${bytes.byteLength.toString(16)}\r\n`), bytes, text("\r\n")]);
+    const good = concat([text(`${MiB.toString(16)}\r\n`), randomBytes(MiB), text("\r\n")]);
+    for (let i = 0; i < 10; i++) await writeAll(conn, http(good));
+    await writeAll(conn, http(text("zz\r\n")));
+    const response = await readToClose(conn);
+    conn.close();
+    assert.match(response, /^HTTP\/1\.1 400/);
+    assert.match(response, /<Code>IncompleteBody<\/Code>/);
+    const listed = await raw.send(new ListObjectsV2Command({ Bucket: "vault" }));
+    assert.deepEqual(listed.Contents ?? [], []);
   }));
 
 /** Signs a PUT with UNSIGNED-PAYLOAD, as a client streaming a large body would. */
