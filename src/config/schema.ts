@@ -96,6 +96,12 @@ const limits = z.object({
   cryptoEngine: z.enum(["auto", "webcrypto", "openssl"]).default("auto"),
   /** Above this a copy is a server-side multipart copy. */
   maxSingleCopy: size(1).default(5 * 2 ** 30),
+  /**
+   * Bodies of known length up to this stream upstream as one PutObject (S3's
+   * limit is 5 GiB). 0 makes every large body a multipart upload, for a
+   * store that could keep a body cut short (S3, MinIO and R2 do not).
+   */
+  maxSinglePut: size(0, 5 * 2 ** 30).default(5 * 2 ** 30),
 }).strict();
 
 const s3 = z.object({

@@ -100,6 +100,7 @@ function upstream(config: Config, budget: ByteBudget) {
     credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
     partSize: config.limits.partSize,
     maxSingleCopy: config.limits.maxSingleCopy,
+    maxSinglePut: config.limits.maxSinglePut,
     budget,
   };
 }

@@ -8,8 +8,12 @@ import { storeSuite } from "./store_suite.ts";
 const MiB = 2 ** 20;
 const upstream = await startUpstream();
 
-function s3Store(opts: { budget?: ByteBudget; partSize?: number; maxSingleCopy?: number } = {}) {
+function s3Store(
+  opts: { budget?: ByteBudget; partSize?: number; maxSingleCopy?: number; maxSinglePut?: number } =
+    {},
+) {
   return new S3Store({
+    maxSinglePut: opts.maxSinglePut,
     ...upstream,
     prefix: `${upstream.prefix}${crypto.randomUUID()}/`,
     forcePathStyle: true,
@@ -29,6 +33,23 @@ storeSuite("S3Store", {
       maxSingleCopy: 6 * MiB,
       cleanup: () => Promise.resolve(),
     }),
+});
+
+Deno.test({
+  name: "S3Store: a put of known length is one PutObject up to maxSinglePut, multipart above",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const data = randomBytes(11 * MiB);
+    const single = await s3Store().put("sized", ReadableStream.from([data]), {
+      length: data.byteLength,
+    });
+    assert.doesNotMatch(single.etag, /-\d+$/, "one PutObject: a plain MD5 ETag");
+    const parts = await s3Store({ maxSinglePut: 0 }).put("sized", ReadableStream.from([data]), {
+      length: data.byteLength,
+    });
+    assert.match(parts.etag, /-3$/, "three 5 MiB parts");
+  },
 });
 
 Deno.test({
