@@ -45,10 +45,16 @@ export const mbps = (bytes: number, seconds: number) => bytes / seconds / 1e6;
 export const fmt = (n: number, digits = 0) => n.toFixed(digits);
 export const MiB = 2 ** 20;
 
+/** `--name VALUE` from the command line, if given. */
+export function stringArg(name: string): string | undefined {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
 /** `--name N` from the command line, or `fallback`. */
 export function numberArg(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(name);
-  return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
+  const value = stringArg(name);
+  return value === undefined ? fallback : Number(value);
 }
 
 /** User plus system CPU seconds a process has used so far (Linux). */
@@ -73,4 +79,22 @@ export function currentRss(pid: number): number {
 /** Starts a fresh peak from the current RSS, so one phase can be measured on its own. */
 export function resetPeakRss(pid: number): void {
   Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
+}
+
+/**
+ * Times `fn`, and says how many CPU seconds each named process spent meanwhile
+ * ("self" is this process; a missing pid reads as NaN).
+ */
+export async function timedCpu(
+  pids: Record<string, number | "self" | undefined>,
+  fn: () => Promise<unknown>,
+): Promise<{ seconds: number; cpu: string }> {
+  const read = () =>
+    Object.entries(pids).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : NaN] as const);
+  const before = read();
+  const t0 = performance.now();
+  await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const used = read().map(([name, s], i) => `${name} ${fmt(s - before[i][1], 1)}`);
+  return { seconds, cpu: used.join(", ") };
 }

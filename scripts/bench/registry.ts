@@ -12,7 +12,7 @@
  */
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
-import { startUpstream, type Upstream } from "../../test/_harness/s3rver.ts";
+import { startUpstream, storeConfigFor, type Upstream } from "../../test/_harness/s3rver.ts";
 import {
   type Blob,
   newLayout,
@@ -20,7 +20,7 @@ import {
   writeBlob,
   writeImage,
 } from "../../test/_helpers/oci_layout.ts";
-import { cpuSeconds, fmt, mbps, MiB, numberArg, peakRss, timed } from "./_stats.ts";
+import { fmt, mbps, MiB, numberArg, peakRss, stringArg, timed, timedCpu } from "./_stats.ts";
 
 const args = Deno.args;
 const SIZE = numberArg("--size", 1024) * MiB;
@@ -29,7 +29,7 @@ const SMALL_SIZE = numberArg("--small-kib", 256) * 1024;
 /** The config default unless given. */
 const BUDGET = numberArg("--budget", 64) * MiB;
 /** V8 flags for blobgate, e.g. --max-old-space-size=64 to collect garbage sooner. */
-const V8_FLAGS = args.includes("--v8-flags") ? args[args.indexOf("--v8-flags") + 1] : undefined;
+const V8_FLAGS = stringArg("--v8-flags");
 const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
 const BLOB_INFO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
 
@@ -70,13 +70,11 @@ for (const store of stores) {
     const cpu: string[] = [];
     for (const reg of registries) {
       const bigRun = await timed(() => pushBlobCurl(reg, "bench/big", big));
-      const [cpu0, self0] = [cpuSeconds(reg.pid), cpuSeconds("self")];
-      const smallRun = await timed(() => pushSmall(reg, "bench/small"));
-      cpu.push(
-        `${reg.label} ${fmt(cpuSeconds(reg.pid) - cpu0, 1)} (client ${
-          fmt(cpuSeconds("self") - self0, 1)
-        })`,
+      const smallRun = await timedCpu(
+        { [reg.label]: reg.pid, client: "self" },
+        () => pushSmall(reg, "bench/small"),
       );
+      cpu.push(smallRun.cpu);
       const skopeoRuns = args.includes("--no-skopeo")
         ? [NaN, NaN]
         : [await skopeoPush(reg, "big"), await skopeoPush(reg, "small")];
@@ -131,16 +129,7 @@ await Deno.remove(work, { recursive: true });
 
 async function startBlobgate(store: "fs" | "s3", upstream?: Upstream): Promise<Registry> {
   const root = `${work}/blobgate-${crypto.randomUUID()}`;
-  const config = upstream
-    ? {
-      type: "s3",
-      endpoint: upstream.endpoint,
-      region: upstream.region,
-      bucket: upstream.bucket,
-      accessKeyId: upstream.credentials.accessKeyId,
-      secretAccessKey: upstream.credentials.secretAccessKey,
-    }
-    : { type: "fs", path: root };
+  const config = upstream ? storeConfigFor(upstream) : { type: "fs", path: root };
   const proc = await spawnBlobgate({
     BLOBGATE_STORE: JSON.stringify(config),
     BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),

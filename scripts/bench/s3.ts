@@ -24,9 +24,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
-import { startUpstream } from "../../test/_harness/s3rver.ts";
+import { startUpstream, storeConfigFor } from "../../test/_harness/s3rver.ts";
 import {
-  cpuSeconds,
   currentRss,
   fmt,
   mbps,
@@ -34,6 +33,8 @@ import {
   numberArg,
   peakRss,
   resetPeakRss,
+  stringArg,
+  timedCpu,
 } from "./_stats.ts";
 
 const args = Deno.args;
@@ -41,22 +42,17 @@ const SIZE = numberArg("--size", 1024) * MiB;
 const SMALL = numberArg("--small", 1000);
 /** The config default unless given. */
 const BUDGET = numberArg("--budget", 64) * MiB;
+/** V8 flags for blobgate, e.g. "--prof,--logfile=v8.log" to profile it. */
+const V8_FLAGS = stringArg("--v8-flags");
 
 const upstream = await startUpstream();
 const gate = await spawnBlobgate({
-  BLOBGATE_STORE: JSON.stringify({
-    type: "s3",
-    endpoint: upstream.endpoint,
-    region: upstream.region,
-    bucket: upstream.bucket,
-    accessKeyId: upstream.credentials.accessKeyId,
-    secretAccessKey: upstream.credentials.secretAccessKey,
-  }),
+  BLOBGATE_STORE: JSON.stringify(storeConfigFor(upstream)),
   BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
   BLOBGATE_MASTER_KEY: "ef".repeat(32),
   BLOBGATE_LIMITS__MEMORY_BUDGET: String(BUDGET),
   BLOBGATE_LIMITS__CRYPTO_ENGINE: args.includes("--webcrypto") ? "webcrypto" : "auto",
-  ...(args.includes("--v8-flags") ? { DENO_V8_FLAGS: args[args.indexOf("--v8-flags") + 1] } : {}),
+  ...(V8_FLAGS ? { DENO_V8_FLAGS: V8_FLAGS } : {}),
 });
 
 const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
@@ -146,16 +142,8 @@ interface Phase {
 }
 
 /** Times `fn`, and says where the CPU went: the client (this process), blobgate, the upstream. */
-async function timed(fn: () => Promise<unknown>): Promise<Phase> {
-  const pids = { client: "self", blobgate: gate.pid, upstream: upstream.pid } as const;
-  const cpu = () =>
-    Object.entries(pids).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : NaN] as const);
-  const before = cpu();
-  const t0 = performance.now();
-  await fn();
-  const seconds = (performance.now() - t0) / 1000;
-  const used = cpu().map(([name, s], i) => `${name} ${fmt(s - before[i][1], 1)}`);
-  return { seconds, cpu: used.join(", ") };
+function timed(fn: () => Promise<unknown>): Promise<Phase> {
+  return timedCpu({ client: "self", blobgate: gate.pid, upstream: upstream.pid }, fn);
 }
 
 function row(label: string, via: Phase, direct: Phase, amount: number, unit = "MB/s") {

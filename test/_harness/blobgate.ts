@@ -12,7 +12,7 @@ import { silentLogger } from "../../src/server/log.ts";
 import { Metrics } from "../../src/server/metrics.ts";
 import { ByteBudget } from "../../src/streams/budget.ts";
 import { registryDeps, s3Deps, storeFromConfig } from "../../src/store/from_config.ts";
-import type { Upstream } from "./s3rver.ts";
+import { storeConfigFor, type Upstream } from "./s3rver.ts";
 
 export interface Blobgate {
   s3: string;
@@ -60,17 +60,7 @@ export async function startBlobgate(
   opts: { upstream?: Upstream; env?: Record<string, string> } = {},
 ): Promise<Blobgate> {
   const root = await Deno.makeTempDir({ prefix: "blobgate-e2e-" });
-  const storeConfig = opts.upstream
-    ? {
-      type: "s3",
-      endpoint: opts.upstream.endpoint,
-      region: opts.upstream.region,
-      bucket: opts.upstream.bucket,
-      prefix: opts.upstream.prefix,
-      accessKeyId: opts.upstream.credentials.accessKeyId,
-      secretAccessKey: opts.upstream.credentials.secretAccessKey,
-    }
-    : { type: "fs", path: root };
+  const storeConfig = opts.upstream ? storeConfigFor(opts.upstream) : { type: "fs", path: root };
   const config = await loadConfig(undefined, {
     BLOBGATE_STORE: JSON.stringify(storeConfig),
     BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),

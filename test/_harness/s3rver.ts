@@ -25,6 +25,19 @@ export interface Upstream {
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
+/** blobgate's `store` config for keeping its objects in `upstream`. */
+export function storeConfigFor(upstream: Upstream) {
+  return {
+    type: "s3" as const,
+    endpoint: upstream.endpoint,
+    region: upstream.region,
+    bucket: upstream.bucket,
+    prefix: upstream.prefix,
+    accessKeyId: upstream.credentials.accessKeyId,
+    secretAccessKey: upstream.credentials.secretAccessKey,
+  };
+}
+
 export async function startUpstream(): Promise<Upstream> {
   const endpoint = Deno.env.get("S3_ENDPOINT");
   if (endpoint) return external(endpoint);
