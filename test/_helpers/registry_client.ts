@@ -104,3 +104,8 @@ export async function pushImage(
     layers: layerDescriptors,
   };
 }
+
+/** An upload's Location with `?digest=` added, as a client finishing the upload sends it. */
+export function withDigest(location: string, digest: string): string {
+  return `${location}${location.includes("?") ? "&" : "?"}digest=${digest}`;
+}

@@ -110,3 +110,8 @@ export async function checkPropagation(
   }
   return { errorReachedReader, cancelReachedSource };
 }
+
+/** Whether `needle` occurs anywhere in `haystack`. */
+export function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack).includes(Buffer.from(needle));
+}

@@ -17,7 +17,7 @@ import { cipherSize } from "../../src/crypto/format.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream, type Upstream } from "../_harness/s3rver.ts";
 import { readToClose, sendHead, writeAll } from "../_helpers/raw_http.ts";
-import { concat, randomBytes } from "../_helpers/streams.ts";
+import { concat, contains, randomBytes } from "../_helpers/streams.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -58,14 +58,6 @@ async function withStack(
     await gate.stop();
     await upstream.stop();
   }
-}
-
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
 }
 
 const test = (name: string, fn: () => Promise<void>) =>

@@ -14,6 +14,7 @@ import {
   RegistryClient,
   sha256,
   sha512,
+  withDigest,
 } from "../_helpers/registry_client.ts";
 import { writeAll } from "../_helpers/raw_http.ts";
 import { concat, randomBytes } from "../_helpers/streams.ts";
@@ -81,7 +82,7 @@ const steps: Record<string, Step> = {
     for (const size of [0, 3 * PART + 17]) {
       const bytes = randomBytes(size);
       const location = await alice.startUpload("mono/put");
-      const put = await alice.json("PUT", `${location}?digest=${sha256(bytes)}`, { body: bytes });
+      const put = await alice.json("PUT", withDigest(location, sha256(bytes)), { body: bytes });
       assert.equal(put.status, 201, JSON.stringify(put.body));
       assert.equal(put.headers.get("location"), `/v2/mono/put/blobs/${sha256(bytes)}`);
       const got = await alice.call("GET", `/v2/mono/put/blobs/${sha256(bytes)}`);
@@ -99,7 +100,7 @@ const steps: Record<string, Step> = {
     assert.equal(mono.body.errors[0].code, "DIGEST_INVALID");
     const location = await alice.startUpload("bad/d");
     assert.equal((await alice.json("PATCH", location, { body: bytes })).status, 202);
-    const put = await alice.json("PUT", `${location}?digest=${claimed}`);
+    const put = await alice.json("PUT", withDigest(location, claimed));
     assert.equal(put.status, 400);
     assert.equal(put.body.errors[0].code, "DIGEST_INVALID");
     assert.equal((await alice.json("HEAD", `/v2/bad/d/blobs/${claimed}`)).status, 404);
@@ -162,7 +163,7 @@ const steps: Record<string, Step> = {
     const status = await alice.json("GET", location);
     assert.equal(status.status, 204);
     assert.equal(status.headers.get("range"), `0-${offset - 1}`);
-    const put = await alice.json("PUT", `${location}?digest=${sha256(all)}`, { body: last });
+    const put = await alice.json("PUT", withDigest(location, sha256(all)), { body: last });
     assert.equal(put.status, 201, JSON.stringify(put.body));
     const got = await alice.call("GET", `/v2/chunk/s/blobs/${sha256(all)}`);
     assert.deepEqual(new Uint8Array(await got.arrayBuffer()), all);
@@ -200,7 +201,7 @@ const steps: Record<string, Step> = {
       headers: range(PART, bytes.byteLength),
     });
     assert.equal(second.status, 202);
-    const put = await alice.json("PUT", `${location}?digest=${sha256(bytes)}`);
+    const put = await alice.json("PUT", withDigest(location, sha256(bytes)));
     assert.equal(put.status, 201);
     const got = await alice.call("GET", `/v2/chunk/r/blobs/${sha256(bytes)}`);
     assert.deepEqual(new Uint8Array(await got.arrayBuffer()), bytes);
@@ -210,7 +211,7 @@ const steps: Record<string, Step> = {
     const bytes = randomBytes(PART + 10);
     const location = await alice.startUpload("sha/512");
     await alice.json("PATCH", location, { body: bytes });
-    const put = await alice.json("PUT", `${location}?digest=${sha512(bytes)}`);
+    const put = await alice.json("PUT", withDigest(location, sha512(bytes)));
     assert.equal(put.status, 201, JSON.stringify(put.body));
     const head = await alice.json("HEAD", `/v2/sha/512/blobs/${sha512(bytes)}`);
     assert.equal(head.headers.get("content-length"), String(bytes.byteLength));

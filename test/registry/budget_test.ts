@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { startBlobgate } from "../_harness/blobgate.ts";
-import { ALICE, RegistryClient, sha256 } from "../_helpers/registry_client.ts";
+import { ALICE, RegistryClient, sha256, withDigest } from "../_helpers/registry_client.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
@@ -24,7 +24,7 @@ Deno.test({
         assert.equal(patched.status, 202);
         const put = await alice.json(
           "PUT",
-          `${patched.headers.get("location")}?digest=${sha256(blob)}`,
+          withDigest(patched.headers.get("location")!, sha256(blob)),
         );
         assert.equal(put.status, 201, JSON.stringify(put.body));
       }));

@@ -8,6 +8,7 @@ import {
   pushImage,
   RegistryClient,
   sha256,
+  withDigest,
 } from "../_helpers/registry_client.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 
@@ -40,7 +41,7 @@ Deno.test({
       for (const layer of manifest.layers) {
         assert.equal((await alice.json("HEAD", `/v2/gc/app/blobs/${layer.digest}`)).status, 200);
       }
-      const finished = await alice.json("PUT", `${location}?digest=${sha256(inFlight)}`);
+      const finished = await alice.json("PUT", withDigest(location, sha256(inFlight)));
       assert.equal(finished.status, 201, "the upload in flight finishes after gc");
 
       await alice.json("DELETE", `/v2/gc/app/manifests/${manifestDigest}`);

@@ -6,8 +6,9 @@
 import { strict as assert } from "node:assert";
 import { startBlobgate } from "../_harness/blobgate.ts";
 import { cipherSize } from "../../src/crypto/format.ts";
-import { ALICE, RegistryClient, sha256 } from "../_helpers/registry_client.ts";
+import { ALICE, RegistryClient, sha256, withDigest } from "../_helpers/registry_client.ts";
 import { collectBytes } from "../../src/streams/collect.ts";
+import { contains } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
 const FRAME = 64 * 1024;
@@ -19,10 +20,6 @@ function marked(size: number, seed: number): Uint8Array {
   for (let i = 0; i < size; i += MARKER.length) out.set(MARKER.subarray(0, size - i), i);
   out[0] = seed;
   return out;
-}
-
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return Buffer.from(haystack).includes(Buffer.from(needle));
 }
 
 Deno.test({
@@ -40,7 +37,7 @@ Deno.test({
       const patched = await alice.json("PATCH", location, { body: chunked });
       const put = await alice.json(
         "PUT",
-        `${patched.headers.get("location")}?digest=${sha256(chunked)}`,
+        withDigest(patched.headers.get("location")!, sha256(chunked)),
       );
       assert.equal(put.status, 201);
       const pending = await alice.startUpload("sealed/app");

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { CREDENTIALS } from "../_harness/blobgate.ts";
 import { spawnBlobgate } from "../_harness/process.ts";
 import { testOnStores } from "../_harness/stores.ts";
-import { ALICE, RegistryClient, sha256 } from "../_helpers/registry_client.ts";
+import { ALICE, RegistryClient, sha256, withDigest } from "../_helpers/registry_client.ts";
 import { concat, randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
@@ -42,10 +42,10 @@ async function alternate(store: Record<string, unknown>, extra: Record<string, s
     assert.equal(status.headers.get("range"), `0-${offset - 1}`);
     const wrong = await ca.startUpload("two/img");
     await cb.json("PATCH", wrong, { body: chunks[2] });
-    const refused = await ca.json("PUT", `${wrong}?digest=${sha256(chunks[0])}`);
+    const refused = await ca.json("PUT", withDigest(wrong, sha256(chunks[0])));
     assert.equal(refused.body.errors[0].code, "DIGEST_INVALID");
 
-    const put = await cb.json("PUT", `${location}?digest=${sha256(blob)}`);
+    const put = await cb.json("PUT", withDigest(location, sha256(blob)));
     assert.equal(put.status, 201, JSON.stringify(put.body));
     for (const client of [ca, cb]) {
       const got = await client.call("GET", `/v2/two/img/blobs/${sha256(blob)}`);
