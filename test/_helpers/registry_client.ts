@@ -1,5 +1,7 @@
 /** A small distribution-API client over fetch, for tests that speak HTTP. */
 import { createHash } from "node:crypto";
+import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
+import { startUpstream, type Upstream } from "../_harness/s3rver.ts";
 import { OCI_MANIFEST } from "./oci_layout.ts";
 
 export const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`;
@@ -108,4 +110,40 @@ export async function pushImage(
 /** An upload's Location with `?digest=` added, as a client finishing the upload sends it. */
 export function withDigest(location: string, digest: string): string {
   return `${location}${location.includes("?") ? "&" : "?"}digest=${digest}`;
+}
+
+export interface RegistryTestContext {
+  bg: Blobgate;
+  alice: RegistryClient;
+  /** The upstream the store lives in, when the test asked for one. */
+  upstream?: Upstream;
+}
+
+/**
+ * A test with a blobgate of its own (on the fs store, or on a fresh upstream
+ * with `upstream: true`) and alice as its client; everything is stopped after.
+ */
+export function registryTest(
+  name: string,
+  fn: (ctx: RegistryTestContext) => Promise<void>,
+  opts: { env?: Record<string, string>; upstream?: boolean } = {},
+): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const upstream = opts.upstream ? await startUpstream() : undefined;
+      try {
+        const bg = await startBlobgate({ upstream, env: opts.env });
+        try {
+          await fn({ bg, alice: new RegistryClient(bg.registry, ALICE), upstream });
+        } finally {
+          await bg.stop();
+        }
+      } finally {
+        await upstream?.stop();
+      }
+    },
+  });
 }

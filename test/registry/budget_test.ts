@@ -3,38 +3,30 @@
  * backpressure) instead of failing or allocating more.
  */
 import { strict as assert } from "node:assert";
-import { startBlobgate } from "../_harness/blobgate.ts";
-import { ALICE, RegistryClient, sha256, withDigest } from "../_helpers/registry_client.ts";
+import { registryTest, sha256, withDigest } from "../_helpers/registry_client.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
 
-Deno.test({
-  name: "six concurrent pushes stay within a 12 MiB budget and all succeed",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const bg = await startBlobgate({ env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "12MiB" } });
-    const alice = new RegistryClient(bg.registry, ALICE);
-    try {
-      const blobs = Array.from({ length: 6 }, () => randomBytes(17 * MiB));
-      await Promise.all(blobs.map(async (blob, i) => {
-        const location = await alice.startUpload(`budget/r${i}`);
-        const patched = await alice.json("PATCH", location, { body: blob });
-        assert.equal(patched.status, 202);
-        const put = await alice.json(
-          "PUT",
-          withDigest(patched.headers.get("location")!, sha256(blob)),
-        );
-        assert.equal(put.status, 201, JSON.stringify(put.body));
-      }));
-      assert.ok(bg.budget.highWater <= 12 * MiB, `high water ${bg.budget.highWater}`);
-      assert.ok(bg.budget.highWater >= 10 * MiB, "the budget was actually contended");
-      assert.equal(bg.budget.inUse, 0, "every permit came back");
-      const got = await alice.call("GET", `/v2/budget/r3/blobs/${sha256(blobs[3])}`);
-      assert.deepEqual(new Uint8Array(await got.arrayBuffer()), blobs[3]);
-    } finally {
-      await bg.stop();
-    }
+registryTest(
+  "six concurrent pushes stay within a 12 MiB budget and all succeed",
+  async ({ bg, alice }) => {
+    const blobs = Array.from({ length: 6 }, () => randomBytes(17 * MiB));
+    await Promise.all(blobs.map(async (blob, i) => {
+      const location = await alice.startUpload(`budget/r${i}`);
+      const patched = await alice.json("PATCH", location, { body: blob });
+      assert.equal(patched.status, 202);
+      const put = await alice.json(
+        "PUT",
+        withDigest(patched.headers.get("location")!, sha256(blob)),
+      );
+      assert.equal(put.status, 201, JSON.stringify(put.body));
+    }));
+    assert.ok(bg.budget.highWater <= 12 * MiB, `high water ${bg.budget.highWater}`);
+    assert.ok(bg.budget.highWater >= 10 * MiB, "the budget was actually contended");
+    assert.equal(bg.budget.inUse, 0, "every permit came back");
+    const got = await alice.call("GET", `/v2/budget/r3/blobs/${sha256(blobs[3])}`);
+    assert.deepEqual(new Uint8Array(await got.arrayBuffer()), blobs[3]);
   },
-});
+  { env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "12MiB" } },
+);
