@@ -5,6 +5,7 @@
  * an aws-chunked trailer).
  */
 import { DigestStream, toHex } from "../streams/digest.ts";
+import { exactLength } from "../streams/exact_length.ts";
 import { AwsChunkedDecoder } from "./aws_chunked.ts";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, ChecksumStream } from "./checksums.ts";
 import { S3Error } from "./errors.ts";
@@ -46,7 +47,12 @@ export function requestBody(req: Request, verified: VerifiedRequest): RequestBod
     });
     stream = stream.pipeThrough(decoder);
   }
-  stream = stream.pipeThrough(exactLength(length));
+  // Fewer bytes is a broken upload, more is refused.
+  stream = stream.pipeThrough(exactLength(length, () =>
+    new S3Error(
+      "IncompleteBody",
+      "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+    )));
   const md5 = new DigestStream("md5");
   stream = stream.pipeThrough(md5);
   if (payload.kind === "sha256") {
@@ -80,26 +86,6 @@ function declaredLength(req: Request, streaming: boolean): number {
   }
   if (!/^\d+$/.test(value)) throw new S3Error("InvalidArgument", `Invalid ${header}`);
   return Number(value);
-}
-
-/** Exactly `length` bytes must pass: fewer is a broken upload, more is refused. */
-function exactLength(length: number): TransformStream<Uint8Array, Uint8Array> {
-  let seen = 0;
-  const incomplete = () =>
-    new S3Error(
-      "IncompleteBody",
-      "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-    );
-  return new TransformStream({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > length) throw incomplete();
-      controller.enqueue(chunk);
-    },
-    flush() {
-      if (seen !== length) throw incomplete();
-    },
-  });
 }
 
 function contentMd5Check(header: string, digest: () => Uint8Array): () => void {

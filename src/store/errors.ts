@@ -1,4 +1,6 @@
 /** Typed store failures; each protocol maps them to its own wire errors. */
+import { exactLength } from "../streams/exact_length.ts";
+
 export class StoreError extends Error {
   override name = "StoreError";
 }
@@ -45,4 +47,19 @@ export async function runVerify(verify?: () => void | Promise<void>): Promise<vo
   } catch (e) {
     throw e instanceof StoreError ? e : new VerifyError((e as Error).message, { cause: e });
   }
+}
+
+/** A put's body held to the length the put declared, if it declared one. */
+export function ofDeclaredLength(
+  body: ReadableStream<Uint8Array>,
+  length: number | undefined,
+): ReadableStream<Uint8Array> {
+  if (length === undefined) return body;
+  return body.pipeThrough(
+    exactLength(
+      length,
+      (seen) =>
+        new StoreError(`Body of ${seen}${seen > length ? "+" : ""} bytes, expected ${length}`),
+    ),
+  );
 }

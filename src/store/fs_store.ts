@@ -23,6 +23,7 @@ import {
   InvalidPartError,
   InvalidRangeError,
   NotFoundError,
+  ofDeclaredLength,
   PreconditionFailedError,
   runVerify,
   StoreError,
@@ -115,14 +116,11 @@ export class FsStore implements ObjectStore {
 
   async put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions = {}) {
     const etag = this.#etag();
-    const blob = await this.#writeBlob(body, {
+    const blob = await this.#writeBlob(ofDeclaredLength(body, opts.length), {
       signal: opts.signal,
       onChunk: (c) => etag.update(c),
     });
     try {
-      if (opts.length !== undefined && blob.size !== opts.length) {
-        throw new StoreError(`Body of ${blob.size} bytes, expected ${opts.length}`);
-      }
       await runVerify(opts.verify);
       opts.signal?.throwIfAborted();
       const meta: Meta = {

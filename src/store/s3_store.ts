@@ -29,13 +29,13 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type ByteBudget, Gate } from "../streams/budget.ts";
 import { holdLast } from "../streams/hold_last.ts";
-import { meter } from "../streams/meter.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
 import { uploadParts } from "./part_uploads.ts";
 import {
   InvalidPartError,
   InvalidRangeError,
   NotFoundError,
+  ofDeclaredLength,
   PreconditionFailedError,
   runVerify,
   StoreError,
@@ -172,8 +172,9 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions = {}) {
+  async put(key: string, input: ReadableStream<Uint8Array>, opts: PutOptions = {}) {
     const { length } = opts;
+    const body = ofDeclaredLength(input, length);
     if (length !== undefined && length > this.#partSize && length <= this.#maxSinglePut) {
       return await this.#putStreamed(key, body, length, opts);
     }
@@ -226,15 +227,8 @@ export class S3Store implements ObjectStore {
     length: number,
     opts: PutOptions,
   ): Promise<PutResult> {
-    let seen = 0;
-    const wrongLength = () => new StoreError(`Body of ${seen}+ bytes, expected ${length}`);
-    const checked = body.pipeThrough(meter((n) => {
-      seen += n;
-      if (seen > length) throw wrongLength();
-    })).pipeThrough(holdLast(async () => {
-      if (seen !== length) throw wrongLength();
-      await runVerify(opts.verify);
-    }));
+    // `body` has passed exactLength, which fails before its end if the length is off.
+    const checked = body.pipeThrough(holdLast(() => runVerify(opts.verify)));
     const out = await this.#sendStream(
       checked,
       opts.signal,

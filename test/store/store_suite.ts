@@ -251,6 +251,16 @@ export function storeSuite(name: string, opts: SuiteOptions): void {
     assert.equal((await store.list({ prefix: "sized" })).objects.length, 1);
   });
 
+  test("a body shorter or longer than its declared length fails, small ones too", async ({ store }) => {
+    const data = randomBytes(1000);
+    for (const wrong of [data.subarray(1), concat([data, text("x")])]) {
+      await assert.rejects(store.put("small-sized", body(wrong), { length: data.byteLength }));
+    }
+    await assert.rejects(store.head("small-sized"), NotFoundError);
+    await store.put("small-sized", body(data), { length: data.byteLength });
+    assert.deepEqual(await collect((await store.get("small-sized")).body), data);
+  });
+
   test("a body that errors mid-way leaves nothing visible", async ({ store, partSize }) => {
     const failing = new ReadableStream<Uint8Array>({
       start(controller) {
