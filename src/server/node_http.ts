@@ -38,7 +38,7 @@ export async function serveFetch(
   server.requestTimeout = 0;
   const scheme = opts.tls ? "https" : "http";
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    respond(req, res, handler, `${scheme}://${opts.hostname}`).catch((e) => res.destroy(e));
+    respond(req, res, handler, { scheme, host: opts.hostname }).catch((e) => res.destroy(e));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -59,7 +59,7 @@ async function respond(
   req: IncomingMessage,
   res: ServerResponse,
   handler: FetchHandler,
-  origin: string,
+  origin: Origin,
 ): Promise<void> {
   const gone = new AbortController();
   res.on("close", () => {
@@ -82,7 +82,13 @@ async function respond(
   await writeResponse(res, response, headers, req.method === "HEAD", gone.signal);
 }
 
-function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Request {
+/** Where a request without a Host header is taken to be addressed. */
+interface Origin {
+  scheme: string;
+  host: string;
+}
+
+function toRequest(req: IncomingMessage, origin: Origin, signal: AbortSignal): Request {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
@@ -90,8 +96,8 @@ function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): R
   // As in HTTP itself: a request has a body only if it says so.
   const declared = headers.has("transfer-encoding") ||
     (headers.has("content-length") && headers.get("content-length") !== "0");
-  const host = headers.get("host");
-  return new Request(host ? `${origin.split("://")[0]}://${host}${req.url}` : origin + req.url, {
+  const host = headers.get("host") ?? origin.host;
+  return new Request(`${origin.scheme}://${host}${req.url}`, {
     method: req.method,
     headers,
     signal,
