@@ -7,7 +7,8 @@
  *   - peak RSS of the blobgate process with 8 concurrent large PUTs;
  *   - the copy body-byte counter after a CopyObject of the large object.
  *
- *   deno run -A scripts/bench/s3.ts [--size MiB] [--small N] [--no-rss] [--webcrypto] [--budget MiB]
+ *   deno run -A scripts/bench/s3.ts [--size MiB] [--small N] [--rounds N] [--no-rss] [--webcrypto]
+ *     [--budget MiB]
  *     [--v8-flags FLAGS]   (for blobgate, e.g. "--prof --logfile=v8.log" to profile it)
  */
 import { Readable } from "node:stream";
@@ -40,6 +41,8 @@ import {
 const args = Deno.args;
 const SIZE = numberArg("--size", 1024) * MiB;
 const SMALL = numberArg("--small", 1000);
+/** Each comparison runs this many times, alternating; the medians are compared. */
+const ROUNDS = numberArg("--rounds", 3);
 /** The config default unless given. */
 const BUDGET = numberArg("--budget", 64) * MiB;
 /** V8 flags for blobgate, e.g. "--prof,--logfile=v8.log" to profile it. */
@@ -156,28 +159,56 @@ function row(label: string, via: Phase, direct: Phase, amount: number, unit = "M
   console.log(`    CPU s, blobgate run: ${via.cpu}; direct run: ${direct.cpu}`);
 }
 
+/**
+ * Runs both sides ROUNDS times, alternating, and returns each side's median
+ * run: on a shared machine one pair of runs can differ by 40 % either way.
+ */
+async function compared(
+  via: () => Promise<unknown>,
+  direct: () => Promise<unknown>,
+): Promise<[Phase, Phase]> {
+  const runs: [Phase[], Phase[]] = [[], []];
+  for (let i = 0; i < ROUNDS; i++) {
+    runs[0].push(await timed(via));
+    runs[1].push(await timed(direct));
+  }
+  const median = (phases: Phase[]) =>
+    [...phases].sort((a, b) => a.seconds - b.seconds)[Math.floor(phases.length / 2)];
+  return [median(runs[0]), median(runs[1])];
+}
+
 try {
   await viaGate.send(new CreateBucketCommand({ Bucket: "bench" }));
   await upstream.createBucket("direct");
   console.log(
-    `s3 bench: ${SIZE / MiB} MiB object, ${SMALL} x 64 KiB objects, budget ${BUDGET / MiB} MiB`,
+    `s3 bench: ${SIZE / MiB} MiB object, ${SMALL} x 64 KiB objects, budget ${
+      BUDGET / MiB
+    } MiB, median of ${ROUNDS} alternating runs`,
   );
 
-  const gPut = await timed(() => put(viaGate, "bench", "big", SIZE));
-  const dPut = await timed(() => put(direct, "direct", "big", SIZE));
+  const [gPut, dPut] = await compared(
+    () => put(viaGate, "bench", "big", SIZE),
+    () => put(direct, "direct", "big", SIZE),
+  );
   const mPut = await timed(() => putMultipart(direct, "direct", "big-mp", SIZE));
   row(`PUT ${SIZE / MiB} MiB`, gPut, dPut, SIZE);
   row(`  vs direct multipart`, gPut, mPut, SIZE);
-  const gGet = await timed(() => get(viaGate, "bench", "big"));
-  const dGet = await timed(() => get(direct, "direct", "big"));
+  const [gGet, dGet] = await compared(
+    () => get(viaGate, "bench", "big"),
+    () => get(direct, "direct", "big"),
+  );
   row(`GET ${SIZE / MiB} MiB`, gGet, dGet, SIZE);
 
   const keys = Array.from({ length: SMALL }, (_, i) => `small/${String(i).padStart(5, "0")}`);
-  const gSmall = await timed(() => pool(keys, 16, (k) => put(viaGate, "bench", k, 65536)));
-  const dSmall = await timed(() => pool(keys, 16, (k) => put(direct, "direct", k, 65536)));
+  const [gSmall, dSmall] = await compared(
+    () => pool(keys, 16, (k) => put(viaGate, "bench", k, 65536)),
+    () => pool(keys, 16, (k) => put(direct, "direct", k, 65536)),
+  );
   row(`PUT ${SMALL} x 64 KiB`, gSmall, dSmall, SMALL, "obj/s");
-  const gSmallGet = await timed(() => pool(keys, 16, (k) => get(viaGate, "bench", k)));
-  const dSmallGet = await timed(() => pool(keys, 16, (k) => get(direct, "direct", k)));
+  const [gSmallGet, dSmallGet] = await compared(
+    () => pool(keys, 16, (k) => get(viaGate, "bench", k)),
+    () => pool(keys, 16, (k) => get(direct, "direct", k)),
+  );
   row(`GET ${SMALL} x 64 KiB`, gSmallGet, dSmallGet, SMALL, "obj/s");
 
   const list = (c: S3Client, bucket: string) =>

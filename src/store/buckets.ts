@@ -106,6 +106,7 @@ export class S3Buckets implements BucketSpace {
   readonly #opts: Omit<S3StoreOptions, "bucket" | "prefix">;
   readonly #stores = new Map<string, S3Store>();
   readonly #seen = new Map<string, number>();
+  readonly #checking = new Map<string, Promise<boolean>>();
 
   constructor(opts: Omit<S3StoreOptions, "bucket" | "prefix">) {
     this.#opts = opts;
@@ -146,8 +147,18 @@ export class S3Buckets implements BucketSpace {
     }
   }
 
-  async exists(name: string): Promise<boolean> {
-    if ((this.#seen.get(name) ?? 0) > Date.now()) return true;
+  exists(name: string): Promise<boolean> {
+    if ((this.#seen.get(name) ?? 0) > Date.now()) return Promise.resolve(true);
+    // Requests that arrive together share one HeadBucket instead of sending one each.
+    let pending = this.#checking.get(name);
+    if (!pending) {
+      pending = this.#headBucket(name).finally(() => this.#checking.delete(name));
+      this.#checking.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #headBucket(name: string): Promise<boolean> {
     try {
       await this.#client.send(new HeadBucketCommand({ Bucket: name }));
       this.#seen.set(name, Date.now() + EXISTS_TTL_MS);

@@ -10,10 +10,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
   HeadBucketCommand,
-  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
@@ -22,9 +19,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { FetchHttpHandler } from "@smithy/fetch-http-handler";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Sha256 } from "./sdk_sha256.ts";
+import { ObjectRequests, UpstreamError } from "./s3_object_requests.ts";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type ByteBudget, Gate } from "../streams/budget.ts";
@@ -81,8 +76,11 @@ const MiB = 2 ** 20;
 
 export class S3Store implements ObjectStore {
   readonly #client: S3Client;
-  /** Reads go through Deno's fetch: measured 1.8x the Node handler for GET bodies. */
-  readonly #reader: S3Client;
+  /**
+   * Per-object calls, signed by hand and sent with Deno's fetch (which also
+   * reads GET bodies 1.8x as fast as the SDK's Node handler).
+   */
+  readonly #objects: ObjectRequests;
   /**
    * Stream bodies go through the Node handler, which sends their
    * Content-Length (Deno's fetch would switch to chunked encoding, which S3
@@ -111,7 +109,7 @@ export class S3Store implements ObjectStore {
       maxAttempts: 3,
     } as const;
     this.#client = new S3Client(config);
-    this.#reader = new S3Client({ ...config, requestHandler: new FetchHttpHandler() });
+    this.#objects = new ObjectRequests({ ...opts, maxAttempts: config.maxAttempts });
     this.#streamer = new S3Client({ ...config, maxAttempts: 1 });
     this.#bucket = opts.bucket;
     this.#prefix = opts.prefix;
@@ -124,34 +122,8 @@ export class S3Store implements ObjectStore {
   }
 
   /** A URL that lets its holder GET `key` directly from the upstream until it expires. */
-  async presignGet(key: string, expiresSeconds: number): Promise<string> {
-    const { endpoint, region, forcePathStyle, credentials } = this.#opts;
-    const base = new URL(endpoint ?? `https://s3.${region}.amazonaws.com`);
-    const path = this.#key(key).split("/").map(encodeURIComponent).join("/");
-    const hostname = forcePathStyle ? base.hostname : `${this.#bucket}.${base.hostname}`;
-    // S3 signs the path as sent (escaped once), and a presigned GET's payload as unsigned.
-    const signer = new SignatureV4({
-      credentials,
-      region,
-      service: "s3",
-      sha256: Sha256,
-      uriEscapePath: false,
-    });
-    const signed = await signer.presign({
-      method: "GET",
-      protocol: base.protocol,
-      hostname,
-      port: base.port ? Number(base.port) : undefined,
-      path: forcePathStyle ? `/${this.#bucket}/${path}` : `/${path}`,
-      query: {},
-      headers: {
-        host: base.port ? `${hostname}:${base.port}` : hostname,
-        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
-      },
-    }, { expiresIn: expiresSeconds });
-    const query = new URLSearchParams(signed.query as Record<string, string>);
-    const port = base.port ? `:${base.port}` : "";
-    return `${base.protocol}//${hostname}${port}${signed.path}?${query}`;
+  presignGet(key: string, expiresSeconds: number): Promise<string> {
+    return this.#objects.presignGet(this.#key(key), expiresSeconds);
   }
 
   /** Creates the bucket if it does not exist yet. */
@@ -198,19 +170,15 @@ export class S3Store implements ObjectStore {
     try {
       await runVerify(opts.verify);
       const bytes = part?.bytes ?? new Uint8Array(0);
-      const out = await this.#call((abortSignal) =>
-        this.#client.send(
-          new PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: this.#key(key),
-            Body: bytes,
-            ContentLength: bytes.byteLength,
-            ContentType: opts.contentType,
-            Metadata: opts.metadata,
-          }),
-          { abortSignal },
-        ), opts.signal);
-      return { etag: unquote(out.ETag), size: bytes.byteLength };
+      const out = await this.#objects.send(this.#key(key), {
+        method: "PUT",
+        body: bytes,
+        headers: objectHeaders(opts),
+        signal: opts.signal,
+      }).catch((e) => {
+        throw mapError(e, key);
+      });
+      return { etag: unquote(out.headers.get("etag") ?? undefined), size: bytes.byteLength };
     } finally {
       part?.permit.release();
     }
@@ -305,18 +273,16 @@ export class S3Store implements ObjectStore {
 
   async get(key: string, opts: GetOptions = {}): Promise<GetResult> {
     const range = opts.range;
-    const header = range ? `bytes=${range.start}-${range.end ?? ""}` : undefined;
+    const headers: Record<string, string> = {};
+    if (range) headers.range = `bytes=${range.start}-${range.end ?? ""}`;
+    if (opts.ifMatch) headers["if-match"] = `"${opts.ifMatch}"`;
     let out;
     try {
-      out = await this.#reader.send(
-        new GetObjectCommand({
-          Bucket: this.#bucket,
-          Key: this.#key(key),
-          Range: header,
-          IfMatch: opts.ifMatch ? `"${opts.ifMatch}"` : undefined,
-        }),
-        { abortSignal: opts.signal },
-      );
+      out = await this.#objects.send(this.#key(key), {
+        method: "GET",
+        headers,
+        signal: opts.signal,
+      });
     } catch (e) {
       if (isStatus(e, 412)) throw new PreconditionFailedError(`${key} changed`);
       if (range && isStatus(e, 416)) {
@@ -325,49 +291,29 @@ export class S3Store implements ObjectStore {
       }
       throw mapError(e, key);
     }
-    const served = parseContentRange(out.ContentRange);
-    const servedRange = served && { start: served.start, end: served.end };
-    const info: ObjectInfo = {
-      key,
-      size: served?.total ?? out.ContentLength ?? 0,
-      etag: unquote(out.ETag),
-      lastModified: out.LastModified ?? new Date(0),
-      contentType: out.ContentType,
-      metadata: out.Metadata ?? {},
-    };
-    const body = out.Body?.transformToWebStream() as ReadableStream<Uint8Array> | undefined;
+    const served = parseContentRange(out.headers.get("content-range"));
+    const info = objectInfo(key, out.headers, served?.total);
     return {
       info,
-      range: range ? (servedRange ?? { start: 0, end: info.size - 1 }) : undefined,
-      body: body ?? new ReadableStream({ start: (c) => c.close() }),
+      range: range
+        ? (served ? { start: served.start, end: served.end } : { start: 0, end: info.size - 1 })
+        : undefined,
+      body: out.body ?? ReadableStream.from([]),
     };
   }
 
   async head(key: string): Promise<ObjectInfo> {
-    const out = await this.#call((abortSignal) =>
-      this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }), {
-        abortSignal,
-      })
-    )
-      .catch((e) => {
-        throw mapError(e, key);
-      });
-    return {
-      key,
-      size: out.ContentLength ?? 0,
-      etag: unquote(out.ETag),
-      lastModified: out.LastModified ?? new Date(0),
-      contentType: out.ContentType,
-      metadata: out.Metadata ?? {},
-    };
+    const out = await this.#objects.send(this.#key(key), { method: "HEAD" }).catch((e) => {
+      throw mapError(e, key);
+    });
+    return objectInfo(key, out.headers);
   }
 
   async delete(key: string): Promise<void> {
-    await this.#call((abortSignal) =>
-      this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }), {
-        abortSignal,
-      })
-    );
+    const out = await this.#objects.send(this.#key(key), { method: "DELETE" }).catch((e) => {
+      throw mapError(e, key);
+    });
+    await out.body?.cancel();
   }
 
   async copy(source: string, destination: string, opts: CopyOptions = {}): Promise<PutResult> {
@@ -667,8 +613,8 @@ export class S3Store implements ObjectStore {
 /** One place that turns SDK failures into typed store errors. */
 function mapError(e: unknown, subject = "", kind: "object" | "upload" = "object"): unknown {
   if (e instanceof StoreError) return e;
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  const name = err.name ?? "";
+  const name = e instanceof UpstreamError ? e.code : (e as Error).name ?? "";
+  const status = statusOf(e);
   if (name === "NoSuchUpload") return new NotFoundError(subject, "upload");
   if (name === "NoSuchBucket") return new NotFoundError(subject, "bucket");
   if (name === "NoSuchKey" || name === "NotFound" || isStatus(e, 404)) {
@@ -678,14 +624,46 @@ function mapError(e: unknown, subject = "", kind: "object" | "upload" = "object"
     return new InvalidPartError(name);
   }
   if (name === "AbortError") return e;
-  if (!err.$metadata?.httpStatusCode || err.$metadata.httpStatusCode >= 500) {
+  if (!status || status >= 500) {
     return new UnavailableError(`Upstream S3 failed: ${name || String(e)}`, { cause: e });
   }
   return new StoreError(`Upstream S3 refused the request: ${name}`, { cause: e });
 }
 
+/** The upstream's HTTP status, from our own requests or the SDK's. */
+function statusOf(e: unknown): number | undefined {
+  if (e instanceof UpstreamError) return e.status;
+  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
 function isStatus(e: unknown, status: number): boolean {
-  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === status;
+  return statusOf(e) === status;
+}
+
+/** What a stored object says of itself in a GET or HEAD answer. */
+function objectInfo(key: string, headers: Headers, total?: number): ObjectInfo {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    if (name.startsWith("x-amz-meta-")) metadata[name.slice("x-amz-meta-".length)] = value;
+  }
+  const modified = headers.get("last-modified");
+  return {
+    key,
+    size: total ?? Number(headers.get("content-length") ?? 0),
+    etag: unquote(headers.get("etag") ?? undefined),
+    lastModified: modified ? new Date(modified) : new Date(0),
+    contentType: headers.get("content-type") ?? undefined,
+    metadata,
+  };
+}
+
+function objectHeaders(opts: PutOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (opts.contentType) headers["content-type"] = opts.contentType;
+  for (const [name, value] of Object.entries(opts.metadata ?? {})) {
+    headers[`x-amz-meta-${name}`] = value;
+  }
+  return headers;
 }
 
 function unquote(etag: string | undefined): string {
@@ -693,7 +671,7 @@ function unquote(etag: string | undefined): string {
 }
 
 function parseContentRange(
-  header: string | undefined,
+  header: string | null,
 ): (ByteRange & { total: number }) | undefined {
   const m = header?.match(/^bytes (\d+)-(\d+)\/(\d+)$/);
   return m ? { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) } : undefined;

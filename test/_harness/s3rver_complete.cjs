@@ -7,7 +7,10 @@
 //   interleaved as S3 does; "Range: bytes=0-0", which s3rver reads as the
 //   whole object; If-Match on GET and HEAD, which it ignores; and atomic
 //   PutObject: s3rver streams into the object's own file, so a body cut short
-//   would leave a truncated object where S3 keeps the previous one (or none).
+//   would leave a truncated object where S3 keeps the previous one (or none);
+//   and HeadBucket, which s3rver answers by listing up to 1,000 objects and
+//   reading each one's metadata (a benchmark's upstream spent most of its CPU
+//   there), where S3's costs nothing.
 // s3rver keeps an upload as <bucket>/._S3rver_uploads/<id>/{key,metadata,N,N.md5}.
 // Usage: node s3rver_complete.cjs <repo>/node_modules/s3rver <dir>
 "use strict";
@@ -267,6 +270,10 @@ server.middleware.unshift(async function fillGaps(ctx, next) {
       "fetch-owner",
     ].includes(k)
   );
+  if (!r.key && ctx.method === "HEAD" && Object.keys(q).length === 0) {
+    ctx.status = fs.existsSync(store.getBucketPath(r.bucket)) ? 200 : 404;
+    return;
+  }
   if (!r.key && ctx.method === "GET" && "uploads" in q) return listUploads(ctx, r);
   if (!r.key && ctx.method === "GET" && queryless && fs.existsSync(store.getBucketPath(r.bucket))) {
     return listObjects(ctx, r);

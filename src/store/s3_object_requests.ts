@@ -1,0 +1,157 @@
+/**
+ * The per-object calls an S3Store makes on every request (GetObject,
+ * HeadObject, PutObject of a buffered body, DeleteObject), as SigV4-signed
+ * fetches. Through @aws-sdk/client-s3 each cost 1.5–2 ms of CPU in its
+ * middleware stack against 0.3–0.45 ms signed by hand (docs/decisions.md);
+ * that difference was most of blobgate's cost for a small object. The SDK
+ * keeps every other call.
+ */
+import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "./sdk_sha256.ts";
+
+export interface ObjectRequestsOptions {
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  forcePathStyle: boolean;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Tries per request, for failures that leave nothing changed upstream. */
+  maxAttempts?: number;
+}
+
+export interface ObjectRequest {
+  method: "GET" | "HEAD" | "PUT" | "DELETE";
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** An upstream answer that was not a success, with S3's error code where it sent one. */
+export class UpstreamError extends Error {
+  constructor(readonly status: number, readonly code: string) {
+    super(`Upstream S3 answered ${status} ${code}`);
+    this.name = "UpstreamError";
+  }
+}
+
+const RETRY_BASE_MS = 50;
+
+export class ObjectRequests {
+  readonly #signer: SignatureV4;
+  readonly #base: URL;
+  readonly #hostname: string;
+  readonly #pathPrefix: string;
+  readonly #maxAttempts: number;
+
+  constructor(opts: ObjectRequestsOptions) {
+    this.#base = new URL(opts.endpoint ?? `https://s3.${opts.region}.amazonaws.com`);
+    this.#hostname = opts.forcePathStyle
+      ? this.#base.hostname
+      : `${opts.bucket}.${this.#base.hostname}`;
+    this.#pathPrefix = opts.forcePathStyle ? `/${opts.bucket}/` : "/";
+    this.#maxAttempts = opts.maxAttempts ?? 3;
+    // S3 signs the path as sent, escaped once.
+    this.#signer = new SignatureV4({
+      credentials: opts.credentials,
+      region: opts.region,
+      service: "s3",
+      sha256: Sha256,
+      uriEscapePath: false,
+    });
+  }
+
+  /** Sends `request` for the object at `key`; any status but 2xx is an UpstreamError. */
+  async send(key: string, request: ObjectRequest): Promise<Response> {
+    for (let attempt = 1;; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(await this.#signed(key, request));
+      } catch (e) {
+        if (request.signal?.aborted || attempt >= this.#maxAttempts) throw e;
+        await backoff(attempt);
+        continue;
+      }
+      if (response.ok) return response;
+      const error = await failureOf(response);
+      if (!retryable(error) || attempt >= this.#maxAttempts) throw error;
+      await backoff(attempt);
+    }
+  }
+
+  /** A URL that lets its holder GET `key` directly until it expires. */
+  async presignGet(key: string, expiresSeconds: number): Promise<string> {
+    const signed = await this.#signer.presign(this.#unsigned(key, "GET", {}), {
+      expiresIn: expiresSeconds,
+    });
+    const query = new URLSearchParams(signed.query as Record<string, string>);
+    return `${this.#origin()}${signed.path}?${query}`;
+  }
+
+  async #signed(key: string, request: ObjectRequest): Promise<Request> {
+    const signed = await this.#signer.sign(this.#unsigned(key, request.method, request.headers));
+    const headers = signed.headers as Record<string, string>;
+    // fetch sets Host itself (from the URL, which is the signed host).
+    delete headers.host;
+    return new Request(`${this.#origin()}${signed.path}`, {
+      method: request.method,
+      headers,
+      body: request.body as Uint8Array<ArrayBuffer> | undefined,
+      signal: request.signal,
+    });
+  }
+
+  #unsigned(key: string, method: string, headers: Record<string, string> = {}) {
+    const port = this.#base.port ? Number(this.#base.port) : undefined;
+    return {
+      method,
+      protocol: this.#base.protocol,
+      hostname: this.#hostname,
+      port,
+      path: this.#pathPrefix + escapeKey(key),
+      query: {},
+      headers: {
+        ...headers,
+        host: port ? `${this.#hostname}:${port}` : this.#hostname,
+        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      },
+    };
+  }
+
+  #origin(): string {
+    const port = this.#base.port ? `:${this.#base.port}` : "";
+    return `${this.#base.protocol}//${this.#hostname}${port}`;
+  }
+}
+
+/** A key as a URI path, every byte but S3's unreserved characters escaped (SigV4's rule). */
+export function escapeKey(key: string): string {
+  return key.split("/").map((segment) =>
+    encodeURIComponent(segment).replace(
+      /[!'()*]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    )
+  ).join("/");
+}
+
+async function failureOf(response: Response): Promise<UpstreamError> {
+  const text = response.body ? await response.text().catch(() => "") : "";
+  const code = text.match(/<Code>([^<]+)<\/Code>/)?.[1] ?? defaultCode(response.status);
+  return new UpstreamError(response.status, code);
+}
+
+/** What HEAD answers carry no body to say. */
+function defaultCode(status: number): string {
+  if (status === 404) return "NotFound";
+  if (status === 412) return "PreconditionFailed";
+  return `Http${status}`;
+}
+
+function retryable(e: UpstreamError): boolean {
+  return e.status >= 500 || e.status === 429 || e.code === "SlowDown" ||
+    e.code === "RequestTimeout";
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ms = RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
