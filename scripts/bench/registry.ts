@@ -5,9 +5,11 @@
  * s3rver. Pushes go through curl (one 1 GiB layer: POST, streamed PATCH,
  * PUT ?digest=) and through fetch (many small layers, 8 at a time), so the
  * client is not the bottleneck; skopeo end-to-end figures are printed beside.
+ * Each figure is the median of --rounds runs on fresh registries, alternating
+ * which registry goes first, with the page cache flushed before each phase.
  * Last, the peak RSS of a fresh blobgate under 8 concurrent large pushes.
  *
- *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--small-kib K]
+ *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--small-kib K] [--rounds N]
  *     [--budget MiB] [--v8-flags FLAGS] [--no-s3] [--no-skopeo] [--rss-only]
  */
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
@@ -26,6 +28,8 @@ const args = Deno.args;
 const SIZE = numberArg("--size", 1024) * MiB;
 const SMALL = numberArg("--small", 200);
 const SMALL_SIZE = numberArg("--small-kib", 256) * 1024;
+/** Each figure is the median of this many rounds on fresh registries, the order alternating. */
+const ROUNDS = numberArg("--rounds", 3);
 /** The config default unless given. */
 const BUDGET = numberArg("--budget", 64) * MiB;
 /** V8 flags for blobgate, e.g. --max-old-space-size=64 to collect garbage sooner. */
@@ -58,50 +62,44 @@ const stores: ("fs" | "s3")[] = args.includes("--rss-only")
   : args.includes("--no-s3")
   ? ["fs"]
   : ["fs", "s3"];
+const NAMES = [
+  "1 layer curl MB/s",
+  `${SMALL} layers fetch MB/s`,
+  `${SMALL} layers blobs/s`,
+  "1 layer skopeo MB/s",
+  `${SMALL} layers skopeo MB/s`,
+];
 for (const store of stores) {
-  const upstream = store === "s3" ? await startUpstream() : undefined;
-  await upstream?.createBucket("distribution");
-  const registries = [
-    await startBlobgate(store, upstream),
-    await startDistribution(store, upstream),
-  ];
-  try {
-    const results: Record<string, number[]> = {};
-    const cpu: string[] = [];
-    for (const reg of registries) {
+  // Per registry, per figure, one value per round.
+  const results: Record<"blobgate" | "distribution", number[][]> = {
+    blobgate: NAMES.map(() => []),
+    distribution: NAMES.map(() => []),
+  };
+  const cpu: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await eachRegistry(store, round, async (reg, kind) => {
       const bigRun = await timed(() => pushBlobCurl(reg, "bench/big", big));
       const smallRun = await timedCpu(
         { [reg.label]: reg.pid, client: "self" },
         () => pushSmall(reg, "bench/small"),
       );
-      cpu.push(smallRun.cpu);
-      const skopeoRuns = args.includes("--no-skopeo")
-        ? [NaN, NaN]
-        : [await skopeoPush(reg, "big"), await skopeoPush(reg, "small")];
-      results[reg.label] = [
-        mbps(SIZE, bigRun.seconds),
-        mbps(SMALL * SMALL_SIZE, smallRun.seconds),
-        SMALL / smallRun.seconds,
-        mbps(SIZE, skopeoRuns[0]),
-        mbps(SMALL * SMALL_SIZE, skopeoRuns[1]),
-      ];
-    }
-    notes.push(`${store}: CPU s for ${SMALL} layers by fetch: ${cpu.join("; ")}`);
-    const [bg, dist] = [results[registries[0].label], results[registries[1].label]];
-    const names = [
-      "1 layer curl MB/s",
-      `${SMALL} layers fetch MB/s`,
-      `${SMALL} layers blobs/s`,
-      "1 layer skopeo MB/s",
-      `${SMALL} layers skopeo MB/s`,
-    ];
-    names.forEach((name, i) =>
-      rows.push([store, name, fmt(bg[i]), fmt(dist[i]), fmt(bg[i] / dist[i], 2)])
-    );
-  } finally {
-    for (const reg of registries) await reg.stop();
-    await upstream?.stop();
+      if (round === ROUNDS - 1) cpu.push(smallRun.cpu);
+      results[kind][0].push(mbps(SIZE, bigRun.seconds));
+      results[kind][1].push(mbps(SMALL * SMALL_SIZE, smallRun.seconds));
+      results[kind][2].push(SMALL / smallRun.seconds);
+    });
+    if (args.includes("--no-skopeo")) continue;
+    // Fresh registries again: skopeo must not find the layers curl pushed.
+    await eachRegistry(store, round, async (reg, kind) => {
+      results[kind][3].push(mbps(SIZE, await skopeoPush(reg, "big")));
+      results[kind][4].push(mbps(SMALL * SMALL_SIZE, await skopeoPush(reg, "small")));
+    });
   }
+  notes.push(`${store}: CPU s for ${SMALL} layers by fetch (last round): ${cpu.join("; ")}`);
+  NAMES.forEach((name, i) => {
+    const [bg, dist] = [median(results.blobgate[i]), median(results.distribution[i])];
+    rows.push([store, name, fmt(bg), fmt(dist), fmt(bg / dist, 2)]);
+  });
 }
 console.log("\nstore | push | blobgate | distribution | ratio");
 for (const row of rows) console.log(row.join(" | "));
@@ -126,6 +124,35 @@ for (const size of [SIZE / 4, SIZE]) {
   }
 }
 await Deno.remove(work, { recursive: true });
+
+/**
+ * Runs `fn` on a fresh blobgate and a fresh Distribution (and a fresh
+ * s3rver), one after the other, the first one alternating by round.
+ */
+async function eachRegistry(
+  store: "fs" | "s3",
+  round: number,
+  fn: (reg: Registry, kind: "blobgate" | "distribution") => Promise<void>,
+): Promise<void> {
+  const upstream = store === "s3" ? await startUpstream() : undefined;
+  await upstream?.createBucket("distribution");
+  const registries = [
+    ["blobgate", await startBlobgate(store, upstream)],
+    ["distribution", await startDistribution(store, upstream)],
+  ] as const;
+  try {
+    const order = round % 2 === 0 ? registries : [...registries].reverse();
+    for (const [kind, reg] of order) await fn(reg, kind);
+  } finally {
+    for (const [, reg] of registries) await reg.stop();
+    await upstream?.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+}
 
 async function startBlobgate(store: "fs" | "s3", upstream?: Upstream): Promise<Registry> {
   const root = `${work}/blobgate-${crypto.randomUUID()}`;
