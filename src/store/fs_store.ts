@@ -7,7 +7,8 @@
  *   <root>/
  *     objects/            the key tree; a meta file per object
  *       <seg>.d/          a key segment followed by "/" (directory)
- *         <seg>.o         the last key segment: JSON meta (key, size, etag, chunks…)
+ *         <seg>.o         the last key segment: JSON meta (key, size, etag, chunks…);
+ *                         a body of up to 4 KiB is kept in it, not in a blob
  *     blobs/<id>          immutable body chunks; a meta lists its chunks in order
  *     uploads/<uploadId>/ upload.json, and p<N>.json + p<N>.<id> per part
  *     tmp/                files being written
@@ -17,6 +18,7 @@
  * kept beside it so listings stay in key order. Copies hard-link chunks, so a
  * copy never reads the body.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { fromHex } from "../streams/digest.ts";
 import {
@@ -58,6 +60,8 @@ interface Meta {
   contentType?: string;
   metadata: Metadata;
   chunks: Chunk[];
+  /** The whole body, base64, when it is small enough to keep here. */
+  inline?: string;
 }
 
 interface UploadRecord {
@@ -75,6 +79,12 @@ interface PartRecord {
 }
 
 const READ_SIZE = 256 * 1024;
+/**
+ * Bodies up to this size live in their meta file: small objects (upload
+ * sessions, manifests) then cost one file instead of two, and a small layer
+ * push on ext4 is bound by creating and deleting files (docs/decisions.md).
+ */
+const INLINE_MAX = 4096;
 const MAX_NAME = 200;
 
 export interface FsStoreOptions {
@@ -119,6 +129,7 @@ export class FsStore implements ObjectStore {
     const blob = await this.#writeBlob(ofDeclaredLength(body, opts.length), {
       signal: opts.signal,
       onChunk: (c) => etag.update(c),
+      inline: true,
     });
     try {
       await runVerify(opts.verify);
@@ -130,7 +141,8 @@ export class FsStore implements ObjectStore {
         lastModified: new Date().toISOString(),
         contentType: opts.contentType,
         metadata: opts.metadata ?? {},
-        chunks: blob.size > 0 ? [blob] : [],
+        chunks: blob.size > 0 && !blob.inline ? [{ blob: blob.blob, size: blob.size }] : [],
+        inline: blob.inline?.byteLength ? Buffer.from(blob.inline).toString("base64") : undefined,
       };
       await this.#commit(meta);
       return { etag: meta.etag, size: meta.size };
@@ -154,6 +166,10 @@ export class FsStore implements ObjectStore {
     }
     const from = range?.start ?? 0;
     const to = range ? range.end + 1 : meta.size;
+    if (meta.inline) {
+      const bytes = new Uint8Array(Buffer.from(meta.inline, "base64")).subarray(from, to);
+      return { info, range, body: ReadableStream.from([bytes]) };
+    }
     const files = await this.#openChunks(meta, from, to).catch(async (e) => {
       // An overwrite may have removed the chunks between meta and open; retry once.
       if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -372,17 +388,24 @@ export class FsStore implements ObjectStore {
 
   /**
    * Streams `body` into a new blob file; removes it if anything fails. An
-   * empty body makes no file unless `always` asks for one.
+   * empty body makes no file unless `always` asks for one, and with `inline`
+   * a body of up to INLINE_MAX bytes makes none either: it is returned.
    */
   async #writeBlob(
     body: ReadableStream<Uint8Array>,
-    opts: { signal?: AbortSignal; onChunk(chunk: Uint8Array): void; always?: boolean },
-  ): Promise<Chunk> {
+    opts: {
+      signal?: AbortSignal;
+      onChunk(chunk: Uint8Array): void;
+      always?: boolean;
+      inline?: boolean;
+    },
+  ): Promise<Chunk & { inline?: Uint8Array }> {
     await this.#ensureDirs();
     const blob = crypto.randomUUID();
     const path = this.#blobPath(blob);
     const create = () => Deno.open(path, { write: true, createNew: true });
     let file = opts.always ? await create() : undefined;
+    let held: Uint8Array[] | undefined = opts.inline && !file ? [] : undefined;
     let size = 0;
     try {
       const reader = body.getReader();
@@ -396,10 +419,15 @@ export class FsStore implements ObjectStore {
           opts.signal?.throwIfAborted();
           opts.onChunk(value);
           size += value.byteLength;
-          if (value.byteLength > 0) file ??= await create();
-          for (let written = 0; written < value.byteLength;) {
-            written += await file!.write(value.subarray(written));
+          if (held && size <= INLINE_MAX) {
+            held.push(value);
+            continue;
           }
+          if (value.byteLength === 0) continue;
+          file ??= await create();
+          for (const chunk of held ?? []) await writeAll(file, chunk);
+          held = undefined;
+          await writeAll(file, value);
         }
       } catch (e) {
         await reader.cancel(e).catch(() => {});
@@ -413,6 +441,7 @@ export class FsStore implements ObjectStore {
       throw e;
     }
     file?.close();
+    if (held) return { blob, size, inline: new Uint8Array(Buffer.concat(held)) };
     return { blob, size };
   }
 
@@ -651,6 +680,12 @@ function decodeToken(text: string): { after: string; skipPrefix?: string } {
     if (typeof token.after === "string") return token;
   } catch { /* fall through */ }
   throw new StoreError("Invalid continuation token");
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.byteLength;) {
+    written += await file.write(bytes.subarray(written));
+  }
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {

@@ -71,3 +71,35 @@ Deno.test("FsStore with opaque ETags: unique per write, multipart still validate
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("FsStore keeps bodies up to 4 KiB in the meta file, larger ones in a blob", async () => {
+  const root = await Deno.makeTempDir({ prefix: "blobgate-fs-" });
+  const blobs = async () => {
+    const names = [];
+    for await (const entry of Deno.readDir(`${root}/blobs`)) names.push(entry.name);
+    return names.length;
+  };
+  try {
+    const store = new FsStore({ root });
+    const small = crypto.getRandomValues(new Uint8Array(4096));
+    // In pieces, as a request body arrives.
+    await store.put("small", fromChunks([small.subarray(0, 1000), small.subarray(1000)]));
+    assert.equal(await blobs(), 0);
+    assert.deepEqual(await collect((await store.get("small")).body), small);
+    const ranged = await store.get("small", { range: { start: 10, end: 19 } });
+    assert.deepEqual(await collect(ranged.body), small.subarray(10, 20));
+    await store.copy("small", "copied");
+    assert.deepEqual(await collect((await store.get("copied")).body), small);
+    assert.equal(await blobs(), 0);
+
+    const large = crypto.getRandomValues(new Uint8Array(4097));
+    await store.put("small", fromChunks([large.subarray(0, 4000), large.subarray(4000)]));
+    assert.equal(await blobs(), 1, "the overwrite went to a blob");
+    assert.deepEqual(await collect((await store.get("small")).body), large);
+    await store.put("small", fromChunks([small]));
+    assert.equal(await blobs(), 0, "and back inline, the old blob gone");
+    assert.deepEqual(await collect((await store.get("copied")).body), small);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
