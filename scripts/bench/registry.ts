@@ -31,7 +31,7 @@ const SMALL_SIZE = numberArg("--small-kib", 256) * 1024;
 /** Each figure is the median of this many rounds on fresh registries, the order alternating. */
 const ROUNDS = numberArg("--rounds", 3);
 /** The config default unless given. */
-const BUDGET = numberArg("--budget", 64) * MiB;
+const BUDGET = numberArg("--budget", 48) * MiB; // limits.memoryBudget's default
 /** V8 flags for blobgate, e.g. --max-old-space-size=64 to collect garbage sooner. */
 const V8_FLAGS = stringArg("--v8-flags");
 const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
@@ -106,7 +106,7 @@ for (const row of rows) console.log(row.join(" | "));
 for (const note of notes) console.log(note);
 
 console.log(`\npeak RSS of blobgate (fs store, budget ${BUDGET / MiB} MiB), 8 concurrent pushes:`);
-for (const size of [SIZE / 4, SIZE]) {
+for (const size of [SIZE / 4, SIZE, 2 * SIZE]) {
   const sized = size === SIZE ? big : await writeBlob(layout, 7, size);
   const reg = await startBlobgate("fs", undefined);
   try {

@@ -44,7 +44,7 @@ const SMALL = numberArg("--small", 1000);
 /** Each comparison runs this many times, alternating; the medians are compared. */
 const ROUNDS = numberArg("--rounds", 3);
 /** The config default unless given. */
-const BUDGET = numberArg("--budget", 64) * MiB;
+const BUDGET = numberArg("--budget", 48) * MiB; // limits.memoryBudget's default
 /** V8 flags for blobgate, e.g. "--prof,--logfile=v8.log" to profile it. */
 const V8_FLAGS = stringArg("--v8-flags");
 

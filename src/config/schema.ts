@@ -79,11 +79,11 @@ const masterKey = z.union([
 
 const limits = z.object({
   /**
-   * Bytes of part and frame buffers in flight across all requests. 64 MiB is
-   * eight 8 MiB parts: as fast as more for eight concurrent pushes, and it
-   * keeps the process near 256 MiB under that load (docs/decisions.md).
+   * Bytes of part and frame buffers in flight across all requests. 48 MiB is
+   * six 8 MiB parts: as fast as more for eight concurrent pushes, and it
+   * keeps the process under 256 MiB under that load (docs/decisions.md).
    */
-  memoryBudget: size(1 << 20).default(64 * 2 ** 20),
+  memoryBudget: size(1 << 20).default(48 * 2 ** 20),
   /** S3 requires parts of at least 5 MiB except the last. */
   partSize: size(5 * 2 ** 20, 5 * 2 ** 30).default(8 * 2 ** 20),
   frameSize: size(1024, 16 * 2 ** 20).default(64 * 2 ** 10),

@@ -225,7 +225,9 @@ export class Uploads {
     const metadata = session.envelope && sealing.segmented(session.envelope, partSize);
     const ensureUpload = async () =>
       uploadId ??= await (creating ??= store.createMultipart(key, { metadata }));
-    const reader = input.pipeThrough(budgetedParts(partSize, budget, chunk.signal)).getReader();
+    const reader = input.pipeThrough(
+      budgetedParts(partSize, budget, { signal: chunk.signal, consume: true }),
+    ).getReader();
     let uploaded;
     try {
       uploaded = await uploadParts(

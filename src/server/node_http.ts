@@ -12,7 +12,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
+import { nodeBody } from "./node_body.ts";
 
 export type FetchHandler = (req: Request) => Response | Promise<Response>;
 
@@ -101,7 +101,7 @@ function toRequest(req: IncomingMessage, origin: Origin, signal: AbortSignal): R
     method: req.method,
     headers,
     signal,
-    body: declared ? Readable.toWeb(req) as ReadableStream<Uint8Array> : undefined,
+    body: declared ? nodeBody(req) : undefined,
     duplex: "half",
   } as RequestInit);
 }

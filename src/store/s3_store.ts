@@ -150,7 +150,9 @@ export class S3Store implements ObjectStore {
     if (length !== undefined && length > this.#partSize && length <= this.#maxSinglePut) {
       return await this.#putStreamed(key, body, length, opts);
     }
-    const reader = body.pipeThrough(budgetedParts(this.#partSize, this.#budget, opts.signal))
+    const reader = body.pipeThrough(
+      budgetedParts(this.#partSize, this.#budget, { signal: opts.signal }),
+    )
       .getReader();
     let first: ReadableStreamReadResult<Part> | undefined;
     let second: ReadableStreamReadResult<Part> | undefined;

@@ -12,15 +12,27 @@ export interface Part {
   readonly permit: Permit;
 }
 
+export interface PartsOptions {
+  signal?: AbortSignal;
+  /**
+   * The chunks are this transform's to free: each one that owns its whole
+   * buffer is detached once copied. A request body's socket buffers are
+   * otherwise freed only by a full collection, and under eight concurrent
+   * pushes they were most of the process's memory (docs/decisions.md).
+   */
+  consume?: boolean;
+}
+
 /**
  * Cuts a byte stream into parts of exactly `size` bytes (the last may be
- * shorter), leasing each part buffer from `budget`. When the budget is spent the transform waits, so the reader of
- * the source body stops and TCP pushes back on the client.
+ * shorter), leasing each part buffer from `budget`. When the budget is spent
+ * the transform waits, so the reader of the source body stops and TCP pushes
+ * back on the client.
  */
 export function budgetedParts(
   size: number,
   budget: ByteBudget,
-  signal?: AbortSignal,
+  { signal, consume = false }: PartsOptions = {},
 ): TransformStream<Uint8Array, Part> {
   let current: { bytes: Uint8Array; permit: Permit } | undefined;
   let filled = 0;
@@ -50,6 +62,7 @@ export function budgetedParts(
           current = undefined;
         }
       }
+      if (consume) free(chunk);
     },
     flush(controller) {
       if (current) {
@@ -68,4 +81,15 @@ export function budgetedParts(
       current = undefined;
     },
   });
+}
+
+/** Returns a buffer's memory now; one shared with other views is left alone. */
+function free(chunk: Uint8Array): void {
+  const buffer = chunk.buffer;
+  if (!(buffer instanceof ArrayBuffer) || chunk.byteLength !== buffer.byteLength) return;
+  try {
+    buffer.transfer(0);
+  } catch {
+    // Not detachable (a Wasm memory, say): the collector frees it.
+  }
 }

@@ -17,7 +17,7 @@ Deno.test("config defaults to the fs store on loopback with bounded limits", asy
   const config = await loadConfig(undefined, {});
   assert.deepEqual(config.store, { type: "fs", path: "./data" });
   assert.equal(config.listen.s3, "127.0.0.1:9000");
-  assert.equal(config.limits.memoryBudget, 64 * 2 ** 20);
+  assert.equal(config.limits.memoryBudget, 48 * 2 ** 20);
   assert.equal(config.limits.frameSize, 65536);
 });
 

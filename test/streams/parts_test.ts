@@ -45,3 +45,32 @@ Deno.test("budgetedParts releases a half-filled part when cancelled", async () =
   }
   assert.equal(budget.inUse, 0);
 });
+
+Deno.test("budgetedParts with consume frees each whole-buffer chunk once copied, and only those", async () => {
+  const budget = new ByteBudget(1000);
+  const whole = [randomBytes(300), randomBytes(300)];
+  const shared = randomBytes(400);
+  const view = shared.subarray(0, 200);
+  const expected = concat([...whole, view]);
+  const parts: Uint8Array[] = [];
+  await ReadableStream.from([...whole, view])
+    .pipeThrough(budgetedParts(250, budget, { consume: true }))
+    .pipeTo(
+      new WritableStream<Part>({
+        write(part) {
+          parts.push(part.bytes.slice());
+          part.permit.release();
+        },
+      }),
+    );
+  assert.deepEqual(concat(parts), expected);
+  assert.deepEqual(whole.map((chunk) => chunk.byteLength), [0, 0]);
+  assert.equal(view.byteLength, 200);
+  assert.equal(shared.byteLength, 400);
+
+  const kept = randomBytes(300);
+  await ReadableStream.from([kept]).pipeThrough(budgetedParts(250, budget)).pipeTo(
+    new WritableStream<Part>({ write: (part) => part.permit.release() }),
+  );
+  assert.equal(kept.byteLength, 300);
+});
