@@ -94,7 +94,10 @@ export class SealedObjects {
     return this.#opts.engine(env.rawDek);
   }
 
-  /** Seals a plaintext stream as one segment, counting the bytes. */
+  /**
+   * Seals a request body as one segment, counting the bytes. The body's
+   * buffers are read by nothing else, so they are freed as they are sealed.
+   */
   seal(
     plain: ReadableStream<Uint8Array>,
     cipher: FrameCipher,
@@ -102,7 +105,7 @@ export class SealedObjects {
   ): ReadableStream<Uint8Array> {
     const { depth, metrics } = this.#opts;
     return plain.pipeThrough(meter((n) => metrics.bytesSealed.add(n)))
-      .pipeThrough(seal({ cipher, depth, ...opts }));
+      .pipeThrough(seal({ cipher, depth, consume: true, ...opts }));
   }
 
   /** Opens the envelope recorded in `metadata`. */

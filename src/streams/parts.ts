@@ -1,4 +1,5 @@
 import type { ByteBudget, Permit } from "./budget.ts";
+import { freeChunk } from "./free.ts";
 
 /** One part-sized piece of a stream, holding the budget its buffer uses. */
 export interface Part {
@@ -62,7 +63,7 @@ export function budgetedParts(
           current = undefined;
         }
       }
-      if (consume) free(chunk);
+      if (consume) freeChunk(chunk);
     },
     flush(controller) {
       if (current) {
@@ -81,15 +82,4 @@ export function budgetedParts(
       current = undefined;
     },
   });
-}
-
-/** Returns a buffer's memory now; one shared with other views is left alone. */
-function free(chunk: Uint8Array): void {
-  const buffer = chunk.buffer;
-  if (!(buffer instanceof ArrayBuffer) || chunk.byteLength !== buffer.byteLength) return;
-  try {
-    buffer.transfer(0);
-  } catch {
-    // Not detachable (a Wasm memory, say): the collector frees it.
-  }
 }

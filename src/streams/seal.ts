@@ -6,6 +6,7 @@
  */
 import { FRAME_OVERHEAD, frameAad, NONCE_BYTES } from "../crypto/format.ts";
 import type { FrameCipher } from "../crypto/frame_cipher.ts";
+import { freeChunk } from "./free.ts";
 import { InOrder } from "./in_order.ts";
 
 export interface SealOptions {
@@ -21,6 +22,11 @@ export interface SealOptions {
    * with other data under the same DEK, so a counter alone would repeat nonces.
    */
   nonce?: () => Uint8Array;
+  /**
+   * The plaintext chunks are this transform's to free: each is released as
+   * soon as all of it is sealed (see freeChunk), as are the frame buffers.
+   */
+  consume?: boolean;
 }
 
 const MAX_FRAMES = 2 ** 32;
@@ -28,7 +34,7 @@ const MAX_FRAMES = 2 ** 32;
 export function seal(
   opts: SealOptions,
 ): TransformStream<Uint8Array, Uint8Array> {
-  const { cipher, frameSize, segment, depth = 4 } = opts;
+  const { cipher, frameSize, segment, depth = 4, consume = false } = opts;
   const nextNonce = opts.nonce ??
     (() => crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
   let buffer = new Uint8Array(frameSize);
@@ -36,6 +42,8 @@ export function seal(
   // A full frame waits here until we know whether more data follows it, because
   // only then do we know whether it is the final frame.
   let held: Uint8Array | undefined;
+  // What `held` is a view of: the frame buffer, or an input chunk.
+  let heldSource: Uint8Array | undefined;
   let index = 0;
   let queue: InOrder<Uint8Array[]>;
 
@@ -49,6 +57,14 @@ export function seal(
     return queue.push(sealed.then((bytes) => [iv, bytes]));
   };
 
+  /** Seals the held frame; its source is freed unless it is `current`, still being read. */
+  const sealHeld = async (final: boolean, current?: Uint8Array): Promise<void> => {
+    const [plain, source] = [held!, heldSource];
+    held = heldSource = undefined;
+    await sealFrame(plain, final);
+    if (consume && source && source !== current) freeChunk(source);
+  };
+
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
       queue = new InOrder(depth, (pieces) => pieces.forEach((p) => controller.enqueue(p)));
@@ -56,13 +72,11 @@ export function seal(
     async transform(chunk) {
       let offset = 0;
       while (offset < chunk.byteLength) {
-        if (held) {
-          await sealFrame(held, false);
-          held = undefined;
-        }
+        if (held) await sealHeld(false, chunk);
         if (filled === 0 && chunk.byteLength - offset >= frameSize) {
           // Aligned: take the frame straight from the chunk, no copy.
           held = chunk.subarray(offset, offset + frameSize);
+          heldSource = chunk;
           offset += frameSize;
           continue;
         }
@@ -71,17 +85,18 @@ export function seal(
         filled += n;
         offset += n;
         if (filled === frameSize) {
-          held = buffer;
+          held = heldSource = buffer;
           buffer = new Uint8Array(frameSize);
           filled = 0;
         }
       }
+      if (consume && heldSource !== chunk) freeChunk(chunk);
     },
     async flush() {
       if (held && filled === 0) {
-        await sealFrame(held, true);
+        await sealHeld(true);
       } else {
-        if (held) await sealFrame(held, false);
+        if (held) await sealHeld(false);
         // Also covers the empty segment: one empty final frame.
         await sealFrame(buffer.subarray(0, filled), true);
       }
