@@ -49,14 +49,20 @@ const BUDGET = numberArg("--budget", 48) * MiB; // limits.memoryBudget's default
 const V8_FLAGS = stringArg("--v8-flags");
 
 const upstream = await startUpstream();
-const gate = await spawnBlobgate({
-  BLOBGATE_STORE: JSON.stringify(storeConfigFor(upstream)),
-  BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
-  BLOBGATE_MASTER_KEY: "ef".repeat(32),
-  BLOBGATE_LIMITS__MEMORY_BUDGET: String(BUDGET),
-  BLOBGATE_LIMITS__CRYPTO_ENGINE: args.includes("--webcrypto") ? "webcrypto" : "auto",
-  ...(V8_FLAGS ? { DENO_V8_FLAGS: V8_FLAGS } : {}),
-});
+const startGate = () =>
+  spawnBlobgate({
+    BLOBGATE_STORE: JSON.stringify(storeConfigFor(upstream)),
+    BLOBGATE_CREDENTIALS: JSON.stringify(CREDENTIALS),
+    BLOBGATE_MASTER_KEY: "ef".repeat(32),
+    BLOBGATE_LIMITS__MEMORY_BUDGET: String(BUDGET),
+    BLOBGATE_LIMITS__CRYPTO_ENGINE: args.includes("--webcrypto") ? "webcrypto" : "auto",
+    ...(V8_FLAGS ? { DENO_V8_FLAGS: V8_FLAGS } : {}),
+  });
+const gate = await startGate();
+const gateCredentials = {
+  accessKeyId: CREDENTIALS[0].accessKeyId,
+  secretAccessKey: CREDENTIALS[0].secretAccessKey,
+};
 
 const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
   new S3Client({
@@ -67,10 +73,7 @@ const client = (endpoint: string, credentials: { accessKeyId: string; secretAcce
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
-const viaGate = client(gate.s3, {
-  accessKeyId: CREDENTIALS[0].accessKeyId,
-  secretAccessKey: CREDENTIALS[0].secretAccessKey,
-});
+const viaGate = client(gate.s3, gateCredentials);
 const direct = client(upstream.endpoint, upstream.credentials);
 
 function source(total: number): Readable {
@@ -225,20 +228,28 @@ try {
   );
 
   if (args.includes("--no-rss")) throw new Finished();
-  // Peak RSS of the PUTs alone, at two sizes: flat means independent of object size.
+  // Peak RSS of the PUTs alone, each size on a fresh process (the phases
+  // above leave their own high water): flat means independent of object size.
   for (const size of [SIZE / 4, SIZE]) {
-    const idle = currentRss(gate.pid);
-    resetPeakRss(gate.pid);
-    const run = await timed(() =>
-      Promise.all(Array.from({ length: 8 }, (_, i) => put(viaGate, "bench", `parallel-${i}`, size)))
-    );
-    console.log(
-      `  8 concurrent ${size / MiB} MiB PUTs: peak RSS ${fmt(peakRss(gate.pid) / MiB)} MiB (${
-        fmt(idle / MiB)
-      } MiB before; budget ${BUDGET / MiB} MiB), ${
-        fmt(mbps(8 * size, run.seconds))
-      } MB/s aggregate`,
-    );
+    const fresh = await startGate();
+    const c = client(fresh.s3, gateCredentials);
+    try {
+      const idle = currentRss(fresh.pid);
+      resetPeakRss(fresh.pid);
+      const run = await timed(() =>
+        Promise.all(Array.from({ length: 8 }, (_, i) => put(c, "bench", `parallel-${i}`, size)))
+      );
+      console.log(
+        `  8 concurrent ${size / MiB} MiB PUTs: peak RSS ${fmt(peakRss(fresh.pid) / MiB)} MiB (${
+          fmt(idle / MiB)
+        } MiB idle; budget ${BUDGET / MiB} MiB), ${
+          fmt(mbps(8 * size, run.seconds))
+        } MB/s aggregate`,
+      );
+    } finally {
+      c.destroy();
+      await fresh.stop();
+    }
   }
 
   await viaGate.send(
