@@ -110,3 +110,10 @@ export async function timedCpu(
   const used = read().map(([name, s], i) => `${name} ${fmt(s - before[i][1], 1)}`);
   return { seconds, cpu: used.join(", ") };
 }
+
+/** The middle item by `value`, ignoring NaN values (runs that did not happen). */
+export function medianBy<T>(items: T[], value: (item: T) => number): T | undefined {
+  const sorted = items.filter((item) => !Number.isNaN(value(item)))
+    .sort((a, b) => value(a) - value(b));
+  return sorted[Math.floor(sorted.length / 2)];
+}

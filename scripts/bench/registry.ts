@@ -22,7 +22,17 @@ import {
   writeBlob,
   writeImage,
 } from "../../test/_helpers/oci_layout.ts";
-import { fmt, mbps, MiB, numberArg, peakRss, stringArg, timed, timedCpu } from "./_stats.ts";
+import {
+  fmt,
+  mbps,
+  medianBy,
+  MiB,
+  numberArg,
+  peakRss,
+  stringArg,
+  timed,
+  timedCpu,
+} from "./_stats.ts";
 
 const args = Deno.args;
 const SIZE = numberArg("--size", 1024) * MiB;
@@ -97,6 +107,7 @@ for (const store of stores) {
   }
   notes.push(`${store}: CPU s for ${SMALL} layers by fetch (last round): ${cpu.join("; ")}`);
   NAMES.forEach((name, i) => {
+    const median = (values: number[]) => medianBy(values, (v) => v) ?? NaN;
     const [bg, dist] = [median(results.blobgate[i]), median(results.distribution[i])];
     rows.push([store, name, fmt(bg), fmt(dist), fmt(bg / dist, 2)]);
   });
@@ -147,11 +158,6 @@ async function eachRegistry(
     for (const [, reg] of registries) await reg.stop();
     await upstream?.stop();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
 }
 
 async function startBlobgate(store: "fs" | "s3", upstream?: Upstream): Promise<Registry> {

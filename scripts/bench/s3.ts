@@ -30,6 +30,7 @@ import {
   currentRss,
   fmt,
   mbps,
+  medianBy,
   MiB,
   numberArg,
   peakRss,
@@ -175,8 +176,7 @@ async function compared(
     runs[0].push(await timed(via));
     runs[1].push(await timed(direct));
   }
-  const median = (phases: Phase[]) =>
-    [...phases].sort((a, b) => a.seconds - b.seconds)[Math.floor(phases.length / 2)];
+  const median = (phases: Phase[]) => medianBy(phases, (p) => p.seconds)!;
   return [median(runs[0]), median(runs[1])];
 }
 

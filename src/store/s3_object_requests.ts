@@ -38,16 +38,22 @@ const RETRY_BASE_MS = 50;
 
 export class ObjectRequests {
   readonly #signer: SignatureV4;
-  readonly #base: URL;
+  readonly #protocol: string;
   readonly #hostname: string;
+  readonly #port: number | undefined;
+  /** The Host header signed: hostname, and the port when the endpoint names one. */
+  readonly #host: string;
+  readonly #origin: string;
   readonly #pathPrefix: string;
   readonly #maxAttempts: number;
 
   constructor(opts: ObjectRequestsOptions) {
-    this.#base = new URL(opts.endpoint ?? `https://s3.${opts.region}.amazonaws.com`);
-    this.#hostname = opts.forcePathStyle
-      ? this.#base.hostname
-      : `${opts.bucket}.${this.#base.hostname}`;
+    const base = new URL(opts.endpoint ?? `https://s3.${opts.region}.amazonaws.com`);
+    this.#protocol = base.protocol;
+    this.#hostname = opts.forcePathStyle ? base.hostname : `${opts.bucket}.${base.hostname}`;
+    this.#port = base.port ? Number(base.port) : undefined;
+    this.#host = base.port ? `${this.#hostname}:${base.port}` : this.#hostname;
+    this.#origin = `${base.protocol}//${this.#host}`;
     this.#pathPrefix = opts.forcePathStyle ? `/${opts.bucket}/` : "/";
     this.#maxAttempts = opts.maxAttempts ?? 3;
     // S3 signs the path as sent, escaped once.
@@ -84,7 +90,7 @@ export class ObjectRequests {
       expiresIn: expiresSeconds,
     });
     const query = new URLSearchParams(signed.query as Record<string, string>);
-    return `${this.#origin()}${signed.path}?${query}`;
+    return `${this.#origin}${signed.path}?${query}`;
   }
 
   async #signed(key: string, request: ObjectRequest): Promise<Request> {
@@ -92,7 +98,7 @@ export class ObjectRequests {
     const headers = signed.headers as Record<string, string>;
     // fetch sets Host itself (from the URL, which is the signed host).
     delete headers.host;
-    return new Request(`${this.#origin()}${signed.path}`, {
+    return new Request(`${this.#origin}${signed.path}`, {
       method: request.method,
       headers,
       body: request.body as Uint8Array<ArrayBuffer> | undefined,
@@ -101,25 +107,15 @@ export class ObjectRequests {
   }
 
   #unsigned(key: string, method: string, headers: Record<string, string> = {}) {
-    const port = this.#base.port ? Number(this.#base.port) : undefined;
     return {
       method,
-      protocol: this.#base.protocol,
+      protocol: this.#protocol,
       hostname: this.#hostname,
-      port,
+      port: this.#port,
       path: this.#pathPrefix + escapeKey(key),
       query: {},
-      headers: {
-        ...headers,
-        host: port ? `${this.#hostname}:${port}` : this.#hostname,
-        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
-      },
+      headers: { ...headers, host: this.#host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
     };
-  }
-
-  #origin(): string {
-    const port = this.#base.port ? `:${this.#base.port}` : "";
-    return `${this.#base.protocol}//${this.#hostname}${port}`;
   }
 }
 
