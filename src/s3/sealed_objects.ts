@@ -30,7 +30,6 @@ import {
 import type { CipherEngine, FrameCipher } from "../crypto/frame_cipher.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { ByteBudget } from "../streams/budget.ts";
-import { meter } from "../streams/meter.ts";
 import { open } from "../streams/open.ts";
 import { readSealed } from "../streams/sealed_read.ts";
 import { seal } from "../streams/seal.ts";
@@ -78,9 +77,11 @@ export class SealedObjects {
   readonly #opts: SealedObjectsOptions;
   readonly #manifests = new Map<string, Promise<Manifest>>();
   readonly #views = new Map<string, { size: number; etag: string }>();
+  readonly #countOpened: (bytes: number) => void;
 
   constructor(opts: SealedObjectsOptions) {
     this.#opts = opts;
+    this.#countOpened = (n) => opts.metrics.bytesOpened.add(n);
   }
 
   /** A fresh envelope for `kid` and the metadata that records it. */
@@ -104,8 +105,8 @@ export class SealedObjects {
     opts: { frameSize: number; segment: number },
   ): ReadableStream<Uint8Array> {
     const { depth, metrics } = this.#opts;
-    return plain.pipeThrough(meter((n) => metrics.bytesSealed.add(n)))
-      .pipeThrough(seal({ cipher, depth, consume: true, ...opts }));
+    const counted = (n: number) => metrics.bytesSealed.add(n);
+    return plain.pipeThrough(seal({ cipher, depth, consume: true, counted, ...opts }));
   }
 
   /** Opens the envelope recorded in `metadata`. */
@@ -270,14 +271,14 @@ export class SealedObjects {
       const whole = { start: 0, end: described.size - 1 };
       return this.#readParts(store, described, range ?? whole);
     }
-    const plain = await readSealed({
+    return await readSealed({
       layout: described.layout!,
       frameSize: described.frameSize!,
       cipher: await this.cipher(await this.openEnvelope(info.metadata)),
       depth: this.#opts.depth,
+      counted: this.#countOpened,
       fetch: async (r) => (await store.get(info.key, { range: r, ifMatch: info.etag })).body,
     }, range);
-    return plain.pipeThrough(meter((n) => this.#opts.metrics.bytesOpened.add(n)));
   }
 
   /** The whole plaintext of `described`, from its whole stored body. */
@@ -302,9 +303,8 @@ export class SealedObjects {
     frameSize: number,
     runs: FrameRun[],
   ): ReadableStream<Uint8Array> {
-    const { depth, metrics } = this.#opts;
-    return body.pipeThrough(open({ cipher, frameSize, runs, depth }))
-      .pipeThrough(meter((n) => metrics.bytesOpened.add(n)));
+    const { depth } = this.#opts;
+    return body.pipeThrough(open({ cipher, frameSize, runs, depth, counted: this.#countOpened }));
   }
 
   /**

@@ -60,9 +60,11 @@ export async function listen(deps: ServerDeps, apps: Apps): Promise<Running> {
     ? { cert: await Deno.readTextFile(files.cert), key: await Deno.readTextFile(files.key) }
     : undefined;
   const serve = deps.config.listen.server === "deno" ? serveDeno : serveFetch;
+  const { bytesIn, bytesOut } = deps.metrics;
+  const bytes = { received: (n: number) => bytesIn.add(n), sent: (n: number) => bytesOut.add(n) };
   const start = (address: string, app: Hono) => {
     const [hostname, port] = splitAddress(address);
-    return serve({ hostname, port, tls }, app.fetch);
+    return serve({ hostname, port, tls, bytes }, app.fetch);
   };
   const [s3, registry] = await Promise.all([
     start(deps.config.listen.s3, apps.s3),

@@ -9,7 +9,10 @@ import type { Readable } from "node:stream";
 /** Bytes queued ahead of the reader before the socket is paused: one read. */
 const QUEUED = 16 * 1024;
 
-export function nodeBody(source: Readable): ReadableStream<Uint8Array> {
+export function nodeBody(
+  source: Readable,
+  received: (bytes: number) => void = () => {},
+): ReadableStream<Uint8Array> {
   let settled = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -20,6 +23,7 @@ export function nodeBody(source: Readable): ReadableStream<Uint8Array> {
       };
       source.on("data", (chunk: Uint8Array) => {
         if (settled) return;
+        received(chunk.byteLength);
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 0) <= 0) source.pause();
       });

@@ -15,6 +15,8 @@ export interface OpenOptions {
   /** The frames the stream holds, in order (see planRange / wholeRuns). */
   runs: FrameRun[];
   depth?: number;
+  /** Told the size of each frame's plaintext once it is authenticated (metrics). */
+  counted?: (bytes: number) => void;
 }
 
 interface FrameSlot {
@@ -51,7 +53,7 @@ export function* frameSlots(
 export function open(
   opts: OpenOptions,
 ): TransformStream<Uint8Array, Uint8Array> {
-  const { cipher, frameSize, depth = 4 } = opts;
+  const { cipher, frameSize, depth = 4, counted } = opts;
   const slots = frameSlots(opts.runs, frameSize);
   let slot: FrameSlot | undefined;
   let frame: Uint8Array | undefined;
@@ -74,7 +76,9 @@ export function open(
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
       queue = new InOrder(depth, (plain) => {
-        if (plain.byteLength > 0) controller.enqueue(plain);
+        if (plain.byteLength === 0) return;
+        counted?.(plain.byteLength);
+        controller.enqueue(plain);
       });
       slot = nextSlot();
     },

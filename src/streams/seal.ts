@@ -27,6 +27,8 @@ export interface SealOptions {
    * soon as all of it is sealed (see freeChunk), as are the frame buffers.
    */
   consume?: boolean;
+  /** Told the size of each plaintext chunk taken in (metrics). */
+  counted?: (bytes: number) => void;
 }
 
 const MAX_FRAMES = 2 ** 32;
@@ -34,7 +36,7 @@ const MAX_FRAMES = 2 ** 32;
 export function seal(
   opts: SealOptions,
 ): TransformStream<Uint8Array, Uint8Array> {
-  const { cipher, frameSize, segment, depth = 4, consume = false } = opts;
+  const { cipher, frameSize, segment, depth = 4, consume = false, counted } = opts;
   const nextNonce = opts.nonce ??
     (() => crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
   let buffer = new Uint8Array(frameSize);
@@ -70,6 +72,7 @@ export function seal(
       queue = new InOrder(depth, (pieces) => pieces.forEach((p) => controller.enqueue(p)));
     },
     async transform(chunk) {
+      counted?.(chunk.byteLength);
       let offset = 0;
       while (offset < chunk.byteLength) {
         if (held) await sealHeld(false, chunk);

@@ -13,6 +13,8 @@ export interface SealedSource {
   frameSize: number;
   cipher: FrameCipher;
   depth?: number;
+  /** Told of the plaintext bytes of each frame opened (metrics). */
+  counted?: (bytes: number) => void;
   /** The stored bytes: all of them, or the inclusive ciphertext range asked for. */
   fetch(range?: { start: number; end: number }): Promise<ReadableStream<Uint8Array>>;
 }
@@ -21,14 +23,14 @@ export async function readSealed(
   source: SealedSource,
   range?: { start: number; end: number },
 ): Promise<ReadableStream<Uint8Array>> {
-  const { layout, frameSize, cipher, depth } = source;
+  const { layout, frameSize, cipher, depth, counted } = source;
   const total = layout.reduce((n, s) => n + s.plainSize, 0);
   if (!range || total === 0) {
     const runs = wholeRuns(layout, frameSize);
-    return (await source.fetch()).pipeThrough(open({ cipher, frameSize, runs, depth }));
+    return (await source.fetch()).pipeThrough(open({ cipher, frameSize, runs, depth, counted }));
   }
   const plan = planRange(layout, frameSize, range);
   const body = await source.fetch({ start: plan.cipherStart, end: plan.cipherEnd });
-  return body.pipeThrough(open({ cipher, frameSize, runs: plan.runs, depth }))
+  return body.pipeThrough(open({ cipher, frameSize, runs: plan.runs, depth, counted }))
     .pipeThrough(slice(plan.skip, plan.take));
 }

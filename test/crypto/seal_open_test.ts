@@ -112,6 +112,32 @@ async function suite(engineName: string, engine: CipherEngine) {
     }
   });
 
+  test("seal and open count the plaintext they take in and let out", async () => {
+    const plain = randomBytes(5 * F + 9);
+    let taken = 0;
+    let opened = 0;
+    const sealed = await collect(
+      fromChunks(randomSplit(plain, 2 * F)).pipeThrough(
+        seal({ cipher: dek, frameSize: F, segment: 0, counted: (n) => (taken += n) }),
+      ),
+    );
+    const runs = runsFor(plain.byteLength);
+    const counted = (n: number) => (opened += n);
+    const reopened = await collect(
+      fromChunks([sealed]).pipeThrough(open({ cipher: dek, frameSize: F, runs, counted })),
+    );
+    assert.deepEqual(reopened, plain);
+    assert.deepEqual([taken, opened], [plain.byteLength, plain.byteLength]);
+    // A frame that fails authentication is not counted as opened.
+    opened = 0;
+    sealed[FULL + 20] ^= 1;
+    await assert.rejects(
+      collect(fromChunks([sealed]).pipeThrough(open({ cipher: dek, frameSize: F, runs, counted }))),
+      AuthenticationError,
+    );
+    assert.ok(opened <= F, `only the first frame was counted, not ${opened}`);
+  });
+
   test("seal takes one-byte writes", async () => {
     const plain = randomBytes(2 * F + 3);
     const chunks = [...plain].map((b) => new Uint8Array([b]));

@@ -33,6 +33,29 @@ test("request bodies stream in and response bodies stream out, byte for byte", a
   );
 });
 
+test("body bytes received and sent are counted, whether streamed or in one piece", async () => {
+  const data = randomBytes(2 ** 20 + 3);
+  const counted = { received: 0, sent: 0 };
+  const bytes = {
+    received: (n: number) => (counted.received += n),
+    sent: (n: number) => (counted.sent += n),
+  };
+  const server = await serve({ hostname: "127.0.0.1", port: 0, bytes }, async (req) => {
+    if (req.method === "PUT") return new Response(req.body);
+    await req.body?.cancel();
+    return new Response("small");
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    const echoed = await fetch(url, { method: "PUT", body: data as BodyInit });
+    assert.deepEqual(await collect(echoed.body!), data);
+    assert.equal(await (await fetch(url)).text(), "small");
+    assert.deepEqual(counted, { received: data.byteLength, sent: data.byteLength + 5 });
+  } finally {
+    await server.shutdown();
+  }
+});
+
 test("the Request carries method, path, query, Host and every header", async () => {
   await withServer((req) => {
     const url = new URL(req.url);
