@@ -8,7 +8,10 @@ import { FormatError } from "./errors.ts";
 export interface FrameCipher {
   /** Returns ciphertext || tag(16). */
   seal(iv: Uint8Array, aad: Uint8Array, plain: Uint8Array): Promise<Uint8Array>;
-  /** Returns the plaintext, or rejects if the tag does not verify. */
+  /**
+   * Returns the plaintext, or rejects if the tag does not verify. `sealed` is
+   * handed over: an engine may decrypt in place and return a view of it.
+   */
   open(iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>;
 }
 

@@ -62,6 +62,8 @@ function openSslCipher(lib: Lib, rawKey: Uint8Array) {
   const gcm = lib.EVP_aes_256_gcm();
   const key = rawKey.slice();
   const outLen = new Uint8Array(4);
+  // GCM's final step writes no bytes, but the call wants somewhere to.
+  const none = new Uint8Array(16);
   const check = (ok: number) => {
     if (ok !== 1) throw new Error("OpenSSL AES-GCM call failed");
   };
@@ -75,17 +77,19 @@ function openSslCipher(lib: Lib, rawKey: Uint8Array) {
       check(lib.EVP_CIPHER_CTX_ctrl(ctx, GCM_GET_TAG, TAG, out.subarray(plain.byteLength)));
       return Promise.resolve(out);
     },
+    // In place (see FrameCipher.open): a fresh buffer per frame cost an
+    // allocation and a zero fill of every byte read.
     open(iv, aad, sealed) {
       const length = sealed.byteLength - TAG;
       if (length < 0) return Promise.reject(new Error("Sealed frame too short"));
-      const out = new Uint8Array(length);
-      const tag = sealed.slice(length);
+      const out = sealed.subarray(0, length);
+      const tag = sealed.subarray(length);
       check(lib.EVP_DecryptInit_ex(ctx, gcm, null, key, iv as BufferSource));
       check(lib.EVP_DecryptUpdate(ctx, null, outLen, aad as BufferSource, aad.byteLength));
       check(lib.EVP_DecryptUpdate(ctx, out, outLen, sealed as BufferSource, length));
       check(lib.EVP_CIPHER_CTX_ctrl(ctx, GCM_SET_TAG, TAG, tag));
-      // The tag is checked here, in constant time; on failure `out` is dropped.
-      if (lib.EVP_DecryptFinal_ex(ctx, new Uint8Array(16), outLen) !== 1) {
+      // The tag is checked here, in constant time; on failure `out` is wiped.
+      if (lib.EVP_DecryptFinal_ex(ctx, none, outLen) !== 1) {
         out.fill(0);
         return Promise.reject(new Error("Tag mismatch"));
       }

@@ -3,7 +3,9 @@ import { AuthenticationError } from "../../src/crypto/errors.ts";
 import {
   cipherSize,
   FRAME_OVERHEAD,
+  frameAad,
   type FrameRun,
+  NONCE_BYTES,
   planRange,
   wholeRuns,
 } from "../../src/crypto/format.ts";
@@ -262,7 +264,8 @@ async function suite(engineName: string, engine: CipherEngine) {
         start,
         end,
       });
-      const fetched = sealed.subarray(plan.cipherStart, plan.cipherEnd + 1);
+      // A copy, as a store read gives: open may decrypt in place.
+      const fetched = sealed.slice(plan.cipherStart, plan.cipherEnd + 1);
       const out = await collect(
         fromChunks([fetched]).pipeThrough(
           open({ cipher: dek, frameSize: F, runs: plan.runs }),
@@ -292,6 +295,18 @@ async function suite(engineName: string, engine: CipherEngine) {
       errorReachedReader: true,
       cancelReachedSource: true,
     });
+  });
+
+  test("a frame that fails its tag leaves no plaintext in the buffer it was handed", async () => {
+    const plain = new Uint8Array(F).fill(0x41);
+    const frame = frames(await sealBytes(plain))[0];
+    const body = frame.subarray(NONCE_BYTES, FULL - 16);
+    frame[FULL - 1] ^= 1;
+    await assert.rejects(
+      dek.open(frame.subarray(0, NONCE_BYTES), frameAad(0, 0, true), frame.subarray(NONCE_BYTES)),
+    );
+    // Engines that decrypt in place wipe it; the others never wrote there.
+    assert.ok(!body.every((b) => b === 0x41), "no plaintext left behind");
   });
 
   test("slice fails when the input is shorter than the range", async () => {
