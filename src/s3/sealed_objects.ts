@@ -77,10 +77,12 @@ export class SealedObjects {
   readonly #opts: SealedObjectsOptions;
   readonly #manifests = new Map<string, Promise<Manifest>>();
   readonly #views = new Map<string, { size: number; etag: string }>();
+  readonly #countSealed: (bytes: number) => void;
   readonly #countOpened: (bytes: number) => void;
 
   constructor(opts: SealedObjectsOptions) {
     this.#opts = opts;
+    this.#countSealed = (n) => opts.metrics.bytesSealed.add(n);
     this.#countOpened = (n) => opts.metrics.bytesOpened.add(n);
   }
 
@@ -104,8 +106,8 @@ export class SealedObjects {
     cipher: FrameCipher,
     opts: { frameSize: number; segment: number },
   ): ReadableStream<Uint8Array> {
-    const { depth, metrics } = this.#opts;
-    const counted = (n: number) => metrics.bytesSealed.add(n);
+    const { depth } = this.#opts;
+    const counted = this.#countSealed;
     return plain.pipeThrough(seal({ cipher, depth, consume: true, counted, ...opts }));
   }
 

@@ -19,7 +19,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { ObjectRequests, UpstreamError } from "./s3_object_requests.ts";
+import { type ObjectRequest, ObjectRequests, UpstreamError } from "./s3_object_requests.ts";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type ByteBudget, Gate } from "../streams/budget.ts";
@@ -172,13 +172,11 @@ export class S3Store implements ObjectStore {
     try {
       await runVerify(opts.verify);
       const bytes = part?.bytes ?? new Uint8Array(0);
-      const out = await this.#objects.send(this.#key(key), {
+      const out = await this.#object(key, {
         method: "PUT",
         body: bytes,
         headers: objectHeaders(opts),
         signal: opts.signal,
-      }).catch((e) => {
-        throw mapError(e, key);
       });
       return { etag: unquote(out.headers.get("etag") ?? undefined), size: bytes.byteLength };
     } finally {
@@ -305,17 +303,20 @@ export class S3Store implements ObjectStore {
   }
 
   async head(key: string): Promise<ObjectInfo> {
-    const out = await this.#objects.send(this.#key(key), { method: "HEAD" }).catch((e) => {
-      throw mapError(e, key);
-    });
+    const out = await this.#object(key, { method: "HEAD" });
     return objectInfo(key, out.headers);
   }
 
   async delete(key: string): Promise<void> {
-    const out = await this.#objects.send(this.#key(key), { method: "DELETE" }).catch((e) => {
+    const out = await this.#object(key, { method: "DELETE" });
+    await out.body?.cancel();
+  }
+
+  /** A per-object call whose failures need no reading beyond mapError. */
+  #object(key: string, request: ObjectRequest): Promise<Response> {
+    return this.#objects.send(this.#key(key), request).catch((e) => {
       throw mapError(e, key);
     });
-    await out.body?.cancel();
   }
 
   async copy(source: string, destination: string, opts: CopyOptions = {}): Promise<PutResult> {
