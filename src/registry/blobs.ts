@@ -67,6 +67,8 @@ export async function putBlob(
   }
   await store.put(layout.blob(digest), stored, {
     signal: opts.signal,
+    // Request chunks, or sealed frames: fresh buffers nothing else holds.
+    consume: true,
     metadata,
     verify: () => checkDigest(digest, hash, opts.length),
   });

@@ -76,6 +76,7 @@ export async function uploadPart(r: S3Request): Promise<Response> {
   const uploaded = await store.uploadPart(key, uploadId, partNumber, {
     stream: sealed,
     length: cipherSize(body.length, env.frameSize),
+    consume: true, // sealed frames are fresh buffers
   });
   body.verify();
   const part: PartRecord = {

@@ -147,6 +147,7 @@ export class SealedObjects {
     const id = crypto.randomUUID();
     await store.put(key, this.seal(body.stream, cipher, { frameSize, segment: 0 }), {
       length: cipherSize(body.length, frameSize),
+      consume: true, // sealed frames are fresh buffers
       metadata: { ...opts.metadata, ...metadata, [MANIFEST_META]: id },
       contentType: opts.contentType,
       verify: async () => {

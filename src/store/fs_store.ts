@@ -18,6 +18,7 @@
  * kept beside it so listings stay in key order. Copies hard-link chunks, so a
  * copy never reads the body.
  */
+import { freeChunk } from "../streams/free.ts";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { fromHex } from "../streams/digest.ts";
@@ -130,6 +131,7 @@ export class FsStore implements ObjectStore {
       signal: opts.signal,
       onChunk: (c) => etag.update(c),
       inline: true,
+      consume: opts.consume,
     });
     try {
       await runVerify(opts.verify);
@@ -270,7 +272,7 @@ export class FsStore implements ObjectStore {
     if (body instanceof Uint8Array) {
       return await this.#storePart(key, uploadId, partNumber, ReadableStream.from([body]));
     }
-    const part = await this.#storePart(key, uploadId, partNumber, body.stream);
+    const part = await this.#storePart(key, uploadId, partNumber, body.stream, body.consume);
     if (part.size !== body.length) {
       throw new StoreError(`Part ${partNumber} was ${part.size} bytes, not ${body.length}`);
     }
@@ -369,10 +371,15 @@ export class FsStore implements ObjectStore {
     uploadId: string,
     partNumber: number,
     body: ReadableStream<Uint8Array>,
+    consume = false,
   ): Promise<UploadedPart> {
     await this.#readUpload(key, uploadId);
     const etag = this.#etag();
-    const blob = await this.#writeBlob(body, { onChunk: (c) => etag.update(c), always: true });
+    const blob = await this.#writeBlob(body, {
+      onChunk: (c) => etag.update(c),
+      always: true,
+      consume,
+    });
     const file = `p${partNumber}.${blob.blob}`;
     const dir = this.#uploadDir(uploadId);
     const recordPath = this.#partRecordPath(uploadId, partNumber);
@@ -398,6 +405,8 @@ export class FsStore implements ObjectStore {
       onChunk(chunk: Uint8Array): void;
       always?: boolean;
       inline?: boolean;
+      /** As PutOptions.consume: each chunk is freed once written. */
+      consume?: boolean;
     },
   ): Promise<Chunk & { inline?: Uint8Array }> {
     await this.#ensureDirs();
@@ -425,9 +434,11 @@ export class FsStore implements ObjectStore {
           }
           if (value.byteLength === 0) continue;
           file ??= await create();
-          for (const chunk of held ?? []) await writeAll(file, chunk);
+          for (const chunk of [...held ?? [], value]) {
+            await writeAll(file, chunk);
+            if (opts.consume) freeChunk(chunk);
+          }
           held = undefined;
-          await writeAll(file, value);
         }
       } catch (e) {
         await reader.cancel(e).catch(() => {});

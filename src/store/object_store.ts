@@ -53,6 +53,13 @@ export interface PutOptions {
    * or shorter fails the write.
    */
   length?: number;
+  /**
+   * The body's chunks are the store's to free once written: the caller made
+   * them and keeps no other view of them (see src/streams/free.ts). Unfreed
+   * chunks wait for a full collection, and under concurrent PUTs most of the
+   * process's memory was such garbage (docs/decisions.md).
+   */
+  consume?: boolean;
 }
 
 export interface PutResult {
@@ -94,6 +101,8 @@ export interface ListResult {
 export interface SizedStream {
   stream: ReadableStream<Uint8Array>;
   length: number;
+  /** As PutOptions.consume. */
+  consume?: boolean;
 }
 
 export interface GetOptions {

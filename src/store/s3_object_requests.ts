@@ -3,10 +3,12 @@
  * HeadObject, PutObject of a buffered body, DeleteObject), as SigV4-signed
  * fetches. Through @aws-sdk/client-s3 each cost 1.5–2 ms of CPU in its
  * middleware stack against 0.3–0.45 ms signed by hand (docs/decisions.md);
- * that difference was most of blobgate's cost for a small object. The SDK
- * keeps every other call.
+ * that difference was most of blobgate's cost for a small object. Streamed
+ * bodies (PutObject, UploadPart) go out through http1_upload. The SDK keeps
+ * every other call.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
+import { upload, type UploadResponse } from "./http1_upload.ts";
 import { Sha256 } from "./sdk_sha256.ts";
 
 export interface ObjectRequestsOptions {
@@ -23,6 +25,19 @@ export interface ObjectRequest {
   method: "GET" | "HEAD" | "PUT" | "DELETE";
   headers?: Record<string, string>;
   body?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** A PUT whose body is a stream of known length: sent once, since a stream cannot be replayed. */
+export interface StreamedRequest {
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body: ReadableStream<Uint8Array>;
+  length: number;
+  /** Reused for every write of the body (see http1_upload). */
+  staging: Uint8Array;
+  /** The body's chunks are the request's to free once sent. */
+  consume?: boolean;
   signal?: AbortSignal;
 }
 
@@ -84,6 +99,23 @@ export class ObjectRequests {
     }
   }
 
+  /** PUTs `request.body` to `key`; any status but 2xx is an UpstreamError. */
+  async sendStream(key: string, request: StreamedRequest): Promise<UploadResponse> {
+    const query = request.query ?? {};
+    const signed = await this.#signer.sign(this.#unsigned(key, "PUT", request.headers, query));
+    const search = Object.entries(query)
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+      .join("&");
+    const response = await upload({
+      ...request,
+      url: new URL(`${this.#origin}${signed.path}${search ? `?${search}` : ""}`),
+      method: "PUT",
+      headers: signed.headers as Record<string, string>,
+    });
+    if (response.status >= 300) throw failureIn(response.status, response.body);
+    return response;
+  }
+
   /** A URL that lets its holder GET `key` directly until it expires. */
   async presignGet(key: string, expiresSeconds: number): Promise<string> {
     const signed = await this.#signer.presign(this.#unsigned(key, "GET", {}), {
@@ -106,14 +138,19 @@ export class ObjectRequests {
     });
   }
 
-  #unsigned(key: string, method: string, headers: Record<string, string> = {}) {
+  #unsigned(
+    key: string,
+    method: string,
+    headers: Record<string, string> = {},
+    query: Record<string, string> = {},
+  ) {
     return {
       method,
       protocol: this.#protocol,
       hostname: this.#hostname,
       port: this.#port,
       path: this.#pathPrefix + escapeKey(key),
-      query: {},
+      query,
       headers: { ...headers, host: this.#host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
     };
   }
@@ -131,8 +168,12 @@ export function escapeKey(key: string): string {
 
 async function failureOf(response: Response): Promise<UpstreamError> {
   const text = response.body ? await response.text().catch(() => "") : "";
-  const code = text.match(/<Code>([^<]+)<\/Code>/)?.[1] ?? defaultCode(response.status);
-  return new UpstreamError(response.status, code);
+  return failureIn(response.status, text);
+}
+
+/** The error an answer's status and S3 error document (if any) describe. */
+function failureIn(status: number, text: string): UpstreamError {
+  return new UpstreamError(status, text.match(/<Code>([^<]+)<\/Code>/)?.[1] ?? defaultCode(status));
 }
 
 /** What HEAD answers carry no body to say. */

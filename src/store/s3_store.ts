@@ -1,8 +1,9 @@
 /**
- * ObjectStore over an upstream S3 (AWS, MinIO, R2, Hetzner, s3rver) with
- * @aws-sdk/client-s3. Bodies leave as part-sized Uint8Arrays: the SDK cannot
- * sign a Web stream, and blobgate checks integrity itself, so the SDK's own
- * flexible checksums are off (s3rver would store their aws-chunked framing).
+ * ObjectStore over an upstream S3 (AWS, MinIO, R2, Hetzner, s3rver). Object
+ * calls and stream bodies are signed by hand (s3_object_requests.ts); the
+ * rest goes through @aws-sdk/client-s3. blobgate checks integrity itself, so
+ * the SDK's own flexible checksums are off (s3rver would store their
+ * aws-chunked framing).
  */
 import {
   AbortMultipartUploadCommand,
@@ -14,14 +15,17 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
-  PutObjectCommand,
   S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { type ObjectRequest, ObjectRequests, UpstreamError } from "./s3_object_requests.ts";
-import { Readable } from "node:stream";
-import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { ConnectionError, type UploadResponse } from "./http1_upload.ts";
+import {
+  type ObjectRequest,
+  ObjectRequests,
+  type StreamedRequest,
+  UpstreamError,
+} from "./s3_object_requests.ts";
 import { type ByteBudget, Gate } from "../streams/budget.ts";
 import { holdLast } from "../streams/hold_last.ts";
 import { budgetedParts, type Part } from "../streams/parts.ts";
@@ -73,6 +77,8 @@ export interface S3StoreOptions {
 }
 
 const MiB = 2 ** 20;
+/** Each streamed request's share of the budget: its writes go out this large. */
+const STAGING_BYTES = 256 * 1024;
 
 export class S3Store implements ObjectStore {
   readonly #client: S3Client;
@@ -81,12 +87,6 @@ export class S3Store implements ObjectStore {
    * reads GET bodies 1.8x as fast as the SDK's Node handler).
    */
   readonly #objects: ObjectRequests;
-  /**
-   * Stream bodies go through the Node handler, which sends their
-   * Content-Length (Deno's fetch would switch to chunked encoding, which S3
-   * refuses), with no retries, since a stream cannot be replayed.
-   */
-  readonly #streamer: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #budget: ByteBudget;
@@ -110,7 +110,6 @@ export class S3Store implements ObjectStore {
     } as const;
     this.#client = new S3Client(config);
     this.#objects = new ObjectRequests({ ...opts, maxAttempts: config.maxAttempts });
-    this.#streamer = new S3Client({ ...config, maxAttempts: 1 });
     this.#bucket = opts.bucket;
     this.#prefix = opts.prefix;
     this.#budget = opts.budget;
@@ -151,7 +150,7 @@ export class S3Store implements ObjectStore {
       return await this.#putStreamed(key, body, length, opts);
     }
     const reader = body.pipeThrough(
-      budgetedParts(this.#partSize, this.#budget, { signal: opts.signal }),
+      budgetedParts(this.#partSize, this.#budget, { signal: opts.signal, consume: opts.consume }),
     )
       .getReader();
     let first: ReadableStreamReadResult<Part> | undefined;
@@ -197,51 +196,34 @@ export class S3Store implements ObjectStore {
   ): Promise<PutResult> {
     // `body` has passed exactLength, which fails before its end if the length is off.
     const checked = body.pipeThrough(holdLast(() => runVerify(opts.verify)));
-    const out = await this.#sendStream(
-      checked,
-      opts.signal,
-      (Body, abortSignal) =>
-        this.#streamer.send(
-          new PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: this.#key(key),
-            Body,
-            ContentLength: length,
-            ContentType: opts.contentType,
-            Metadata: opts.metadata,
-          }),
-          { abortSignal },
-        ),
-      (e) => mapError(e, key),
-    );
-    return { etag: unquote(out.ETag), size: length };
+    const out = await this.#streamed(key, {
+      body: checked,
+      length,
+      headers: objectHeaders(opts),
+      consume: opts.consume,
+      signal: opts.signal,
+    }, (e) => mapError(e, key));
+    return { etag: unquote(out.headers.get("etag") ?? undefined), size: length };
   }
 
   /**
-   * Sends a web stream as a request body. The SDK pipes it into the request,
-   * and a pipe does not pass errors on, so a failing body aborts the request
-   * (which then breaks off instead of waiting for bytes) and its error, as
-   * it is (a client's bad signature stays that), is what the caller sees;
-   * only the upstream's own failures go through `mapFailure`.
+   * Sends a stream body in one request, staged through a buffer leased from
+   * the budget. A failing body breaks the request off, and its error, as it
+   * is (a client's bad signature stays that), is what the caller sees; only
+   * the upstream's own failures go through `mapFailure`.
    */
-  async #sendStream<T>(
-    body: ReadableStream<Uint8Array>,
-    signal: AbortSignal | undefined,
-    send: (body: Readable, abortSignal: AbortSignal) => Promise<T>,
+  async #streamed(
+    key: string,
+    request: Omit<StreamedRequest, "staging">,
     mapFailure: (e: unknown) => unknown,
-  ): Promise<T> {
-    const ac = new AbortController();
-    let failure: unknown;
-    const node = Readable.fromWeb(body as NodeReadableStream).on("error", (e) => {
-      failure ??= e;
-      ac.abort(e);
-    });
+  ): Promise<UploadResponse> {
+    const staging = await this.#budget.lease(STAGING_BYTES, request.signal);
     try {
-      return await send(node, signal ? AbortSignal.any([signal, ac.signal]) : ac.signal);
+      return await this.#objects.sendStream(this.#key(key), { ...request, staging: staging.bytes });
     } catch (e) {
-      throw failure ?? mapFailure(e);
+      throw e instanceof UpstreamError || e instanceof ConnectionError ? mapFailure(e) : e;
     } finally {
-      node.destroy();
+      staging.release();
     }
   }
 
@@ -437,29 +419,29 @@ export class S3Store implements ObjectStore {
     partNumber: number,
     body: Uint8Array | SizedStream,
   ): Promise<UploadedPart> {
-    const command = (Body: Uint8Array | Readable, ContentLength: number) =>
+    const map = (e: unknown) => mapError(e, uploadId, "upload");
+    if (!(body instanceof Uint8Array)) {
+      const out = await this.#streamed(key, {
+        query: { partNumber: String(partNumber), uploadId },
+        body: body.stream,
+        length: body.length,
+        consume: body.consume,
+      }, map);
+      return { partNumber, etag: unquote(out.headers.get("etag") ?? undefined), size: body.length };
+    }
+    const out = await this.#client.send(
       new UploadPartCommand({
         Bucket: this.#bucket,
         Key: this.#key(key),
         UploadId: uploadId,
         PartNumber: partNumber,
-        Body,
-        ContentLength,
-      });
-    const size = body instanceof Uint8Array ? body.byteLength : body.length;
-    // The SDK signs a Node stream of known length without hashing it.
-    const map = (e: unknown) => mapError(e, uploadId, "upload");
-    const out = body instanceof Uint8Array
-      ? await this.#client.send(command(body, size)).catch((e) => {
-        throw map(e);
-      })
-      : await this.#sendStream(
-        body.stream,
-        undefined,
-        (node, abortSignal) => this.#streamer.send(command(node, size), { abortSignal }),
-        map,
-      );
-    return { partNumber, etag: unquote(out.ETag), size };
+        Body: body,
+        ContentLength: body.byteLength,
+      }),
+    ).catch((e) => {
+      throw map(e);
+    });
+    return { partNumber, etag: unquote(out.ETag), size: body.byteLength };
   }
 
   uploadPartCopy(

@@ -377,6 +377,29 @@ export function storeSuite(name: string, opts: SuiteOptions): void {
     assert.deepEqual(await collect((await store.get("streamed")).body), data);
   });
 
+  test("chunks handed over (consume) are freed once written, and stored intact", async ({ store, partSize }) => {
+    const data = randomBytes(2 * partSize + 1);
+    // Each chunk owns its buffer, as a request body's or a seal's do.
+    const owned = () => randomSplit(data, 256 * 1024).map((c) => c.slice());
+    for (const length of [data.byteLength, undefined]) {
+      const chunks = owned();
+      await store.put("handed", fromChunks(chunks), { length, consume: true });
+      assert.deepEqual(chunks.filter((c) => c.byteLength > 0), [], `length ${length}`);
+      assert.deepEqual(await collect((await store.get("handed")).body), data);
+    }
+    const id = await store.createMultipart("handed-part");
+    const chunks = owned();
+    const stream = fromChunks(chunks);
+    const part = await store.uploadPart("handed-part", id, 1, {
+      stream,
+      length: data.byteLength,
+      consume: true,
+    });
+    assert.deepEqual(chunks.filter((c) => c.byteLength > 0), []);
+    await store.completeMultipart("handed-part", id, [part]);
+    assert.deepEqual(await collect((await store.get("handed-part")).body), data);
+  });
+
   test("readiness ping succeeds", async ({ store }) => {
     await store.ping();
   });

@@ -1,0 +1,289 @@
+/**
+ * One HTTP/1.1 request whose body is a stream of known length, sent over a
+ * connection of its own. Deno's fetch sends a stream body chunked, which S3
+ * refuses. The SDK's Node handler sends the length, but keeps a copy of every
+ * chunk that only a full collection frees: under eight concurrent 1 GiB PUTs
+ * that garbage was most of blobgate's memory above idle (docs/decisions.md).
+ * Here the body goes out through one staging buffer, and each chunk handed
+ * over is freed as soon as it is copied there.
+ */
+import { freeChunk } from "../streams/free.ts";
+
+export interface UploadRequest {
+  url: URL;
+  method: string;
+  /** Sent as they are (the signed ones); Content-Length and Connection are added. */
+  headers: Record<string, string>;
+  body: ReadableStream<Uint8Array>;
+  length: number;
+  /** Holds the request head and the body on their way out; reused for every write. */
+  staging: Uint8Array;
+  /** The body's chunks are this request's to free once copied (see freeChunk). */
+  consume?: boolean;
+  /** Aborting breaks the connection, so the upstream stores nothing. */
+  signal?: AbortSignal;
+}
+
+export interface UploadResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** The connection failed: the upstream was not reached, or broke off. A body's own failure is thrown as it is. */
+export class ConnectionError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionError";
+  }
+}
+
+/** What an upload answer may hold: S3 answers a PUT with headers, or a short error document. */
+const MAX_RESPONSE = 1024 * 1024;
+/** How long a broken write waits for the answer that may explain it. */
+const ANSWER_GRACE_MS = 2000;
+
+/**
+ * Sends the request and returns the upstream's answer, whatever its status.
+ * A body that fails, or an abort, breaks the connection before the last byte
+ * is sent, and the body's error (or the abort reason) is thrown.
+ */
+export async function upload(req: UploadRequest): Promise<UploadResponse> {
+  req.signal?.throwIfAborted();
+  const conn = await connect(req.url).catch((e) => {
+    throw new ConnectionError(`Cannot connect to ${req.url.host}`, { cause: e });
+  });
+  const reader = req.body.getReader();
+  const close = () => {
+    try {
+      conn.close();
+    } catch {
+      // Closed already.
+    }
+  };
+  req.signal?.addEventListener("abort", close, { once: true });
+  const answer = settled(
+    readResponse(conn).catch((e) => {
+      throw e instanceof ConnectionError
+        ? e
+        : new ConnectionError("Reading the answer failed", { cause: e });
+    }),
+  );
+  try {
+    const early = await sendRequest(conn, req, reader, answer);
+    if (early) {
+      await reader.cancel(new Error("The upstream answered before the body was sent"));
+      if (early.status < 300) throw new Error("The upstream accepted a body it was not sent");
+      return early;
+    }
+    return await answer.promise;
+  } catch (e) {
+    // Stops the body's producers; a body that failed by itself is errored already.
+    await reader.cancel(e).catch(() => {});
+    if (req.signal?.aborted) throw req.signal.reason;
+    throw e;
+  } finally {
+    req.signal?.removeEventListener("abort", close);
+    close();
+    reader.releaseLock();
+  }
+}
+
+async function connect(url: URL): Promise<Deno.Conn> {
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const tls = url.protocol === "https:";
+  const port = Number(url.port || (tls ? 443 : 80));
+  const conn = tls
+    ? await Deno.connectTls({ hostname, port })
+    : await Deno.connect({ hostname, port });
+  // The last write of a body is short, and would otherwise wait for an ACK.
+  (conn as Deno.TcpConn).setNoDelay?.(true);
+  return conn;
+}
+
+/**
+ * Writes head and body. Returns an answer that came before the whole body
+ * was sent, or undefined once every byte is out.
+ */
+async function sendRequest(
+  conn: Deno.Conn,
+  req: UploadRequest,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  answer: Settled<UploadResponse>,
+): Promise<UploadResponse | undefined> {
+  const { staging, length, consume } = req;
+  let filled = new TextEncoder().encodeInto(head(req), staging).written;
+  let sent = 0;
+  const flush = async () => {
+    await writeAll(conn, staging.subarray(0, filled), answer);
+    filled = 0;
+  };
+  for (;;) {
+    if (answer.done) return await answer.promise;
+    const next = await reader.read();
+    if (next.done) break;
+    const chunk = next.value;
+    if (sent + chunk.byteLength > length) throw new RangeError("The body is longer than declared");
+    for (let offset = 0; offset < chunk.byteLength;) {
+      if (filled === staging.byteLength) await flush();
+      const n = Math.min(staging.byteLength - filled, chunk.byteLength - offset);
+      staging.set(chunk.subarray(offset, offset + n), filled);
+      filled += n;
+      offset += n;
+    }
+    sent += chunk.byteLength;
+    if (consume) freeChunk(chunk);
+  }
+  if (sent !== length) throw new RangeError("The body is shorter than declared");
+  await flush();
+  return undefined;
+}
+
+function head({ url, method, headers, length }: UploadRequest): string {
+  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`];
+  for (const [name, value] of Object.entries(headers)) {
+    // A line break would end the header early and smuggle in another.
+    if (/[\r\n]/.test(name + value)) throw new TypeError(`Header ${name} holds a line break`);
+    lines.push(`${name}: ${value}`);
+  }
+  lines.push(`content-length: ${length}`, "connection: close", "", "");
+  return lines.join("\r\n");
+}
+
+/**
+ * A write that fails because the upstream answered and closed (an early
+ * error) gives way to that answer; any other failure is thrown.
+ */
+async function writeAll(
+  conn: Deno.Conn,
+  bytes: Uint8Array,
+  answer: Settled<UploadResponse>,
+): Promise<void> {
+  try {
+    for (let offset = 0; offset < bytes.byteLength;) {
+      offset += await conn.write(bytes.subarray(offset));
+    }
+  } catch (e) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, ANSWER_GRACE_MS));
+    await Promise.race([answer.promise.catch(() => {}), grace]);
+    clearTimeout(timer);
+    if (!answer.done || answer.failed) {
+      throw new ConnectionError("Sending the body failed", { cause: e });
+    }
+  }
+}
+
+/** A promise whose outcome can be looked at without waiting. */
+interface Settled<T> {
+  promise: Promise<T>;
+  done: boolean;
+  failed: boolean;
+}
+
+function settled<T>(promise: Promise<T>): Settled<T> {
+  const state: Settled<T> = { promise, done: false, failed: false };
+  promise.then(
+    () => state.done = true,
+    () => state.done = state.failed = true,
+  );
+  return state;
+}
+
+/** Reads one whole answer: headers, then a body by Content-Length, chunks, or up to the close. */
+async function readResponse(conn: Deno.Conn): Promise<UploadResponse> {
+  let received = new Uint8Array(16 * 1024);
+  let length = 0;
+  for (;;) {
+    if (length === received.byteLength) {
+      if (length >= MAX_RESPONSE) throw new ConnectionError("The upstream's answer is too long");
+      const grown = new Uint8Array(length * 2);
+      grown.set(received);
+      received = grown;
+    }
+    const n = await conn.read(received.subarray(length));
+    const ended = n === null;
+    if (n !== null) length += n;
+    const answer = parseResponse(received.subarray(0, length), ended);
+    if (answer) return answer;
+    if (ended) throw new ConnectionError("The upstream closed the connection before it answered");
+  }
+}
+
+/** The answer in `bytes`, or undefined while it is incomplete (`ended`: no more will come). */
+export function parseResponse(bytes: Uint8Array, ended: boolean): UploadResponse | undefined {
+  let start = 0;
+  for (;;) {
+    const end = indexOf(bytes, CRLF2, start);
+    if (end < 0) return undefined;
+    const [statusLine, ...fields] = latin1(bytes.subarray(start, end)).split("\r\n");
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+    if (!status) throw new Error("The upstream's answer is not HTTP/1.1");
+    const headers = new Headers();
+    for (const field of fields) {
+      const colon = field.indexOf(":");
+      if (colon > 0) headers.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
+    }
+    const bodyStart = end + CRLF2.byteLength;
+    // An interim answer (100 Continue): the real one follows.
+    if (status < 200) {
+      start = bodyStart;
+      continue;
+    }
+    const body = bodyOf(bytes.subarray(bodyStart), headers, ended);
+    return body === undefined ? undefined : { status, headers, body };
+  }
+}
+
+function bodyOf(bytes: Uint8Array, headers: Headers, ended: boolean): string | undefined {
+  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) return dechunk(bytes);
+  const declared = headers.get("content-length");
+  if (declared !== null) {
+    const length = Number(declared);
+    return bytes.byteLength >= length ? utf8(bytes.subarray(0, length)) : undefined;
+  }
+  return ended ? utf8(bytes) : undefined;
+}
+
+/** A chunked body, or undefined until its last chunk has arrived. */
+function dechunk(bytes: Uint8Array): string | undefined {
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = indexOf(bytes, CRLF, at);
+    if (lineEnd < 0) return undefined;
+    const size = parseInt(latin1(bytes.subarray(at, lineEnd)).split(";")[0], 16);
+    if (Number.isNaN(size)) throw new Error("The upstream sent a malformed chunk");
+    const dataStart = lineEnd + CRLF.byteLength;
+    if (size === 0) return utf8(concat(parts));
+    if (bytes.byteLength < dataStart + size + CRLF.byteLength) return undefined;
+    parts.push(bytes.subarray(dataStart, dataStart + size));
+    at = dataStart + size + CRLF.byteLength;
+  }
+}
+
+const CRLF = new Uint8Array([13, 10]);
+const CRLF2 = new Uint8Array([13, 10, 13, 10]);
+
+function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
+  outer: for (let i = from; i <= bytes.byteLength - needle.byteLength; i++) {
+    for (let j = 0; j < needle.byteLength; j++) {
+      if (bytes[i + j] !== needle[j]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+const latin1 = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);
+const utf8 = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
