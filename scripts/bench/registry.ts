@@ -86,6 +86,7 @@ for (const store of stores) {
     distribution: NAMES.map(() => []),
   };
   const cpu: string[] = [];
+  const skopeoCpu: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     await eachRegistry(store, round, async (reg, kind) => {
       const bigRun = await timed(() => pushBlobCurl(reg, "bench/big", big));
@@ -101,11 +102,17 @@ for (const store of stores) {
     if (args.includes("--no-skopeo")) continue;
     // Fresh registries again: skopeo must not find the layers curl pushed.
     await eachRegistry(store, round, async (reg, kind) => {
-      results[kind][3].push(mbps(SIZE, await skopeoPush(reg, "big")));
-      results[kind][4].push(mbps(SMALL * SMALL_SIZE, await skopeoPush(reg, "small")));
+      const big = await skopeoPush(reg, "big");
+      const small = await skopeoPush(reg, "small");
+      results[kind][3].push(mbps(SIZE, big.seconds));
+      results[kind][4].push(mbps(SMALL * SMALL_SIZE, small.seconds));
+      if (round === ROUNDS - 1) {
+        skopeoCpu.push(`${kind} 1 layer: ${big.cpu}; ${SMALL} layers: ${small.cpu}`);
+      }
     });
   }
   notes.push(`${store}: CPU s for ${SMALL} layers by fetch (last round): ${cpu.join("; ")}`);
+  for (const line of skopeoCpu) notes.push(`${store}: CPU s of the skopeo push to ${line}`);
   NAMES.forEach((name, i) => {
     const median = (values: number[]) => medianBy(values, (v) => v) ?? NaN;
     const [bg, dist] = [median(results.blobgate[i]), median(results.distribution[i])];
@@ -292,15 +299,23 @@ async function pushSmall(reg: Registry, name: string): Promise<void> {
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-async function skopeoPush(reg: Registry, tag: string): Promise<number> {
+/**
+ * Pushes with skopeo; returns the seconds taken, and the CPU seconds skopeo
+ * and the registry each spent (skopeo's own through /usr/bin/time).
+ */
+async function skopeoPush(reg: Registry, tag: string): Promise<{ seconds: number; cpu: string }> {
   await Deno.remove(BLOB_INFO_CACHE).catch(() => {});
   const creds = reg.auth ? ["--dest-creds", reg.auth] : [];
   const dest = `docker://${reg.url.slice(7)}/skopeo/${tag}-${
     crypto.randomUUID().slice(0, 8)
   }:${tag}`;
-  const run = await timed(() =>
-    new Deno.Command("skopeo", {
+  let skopeoCpu = "";
+  const run = await timedCpu({ registry: reg.pid }, async () => {
+    const out = await new Deno.Command("/usr/bin/time", {
       args: [
+        "-f",
+        "skopeo-cpu %U %S",
+        "skopeo",
         "--insecure-policy",
         "copy",
         "--preserve-digests",
@@ -311,10 +326,13 @@ async function skopeoPush(reg: Registry, tag: string): Promise<number> {
       ],
       stdout: "null",
       stderr: "piped",
-    }).output()
-  );
-  if (!run.value.success) throw new Error(new TextDecoder().decode(run.value.stderr));
-  return run.seconds;
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    if (!out.success) throw new Error(stderr);
+    const [user, sys] = stderr.match(/skopeo-cpu (\S+) (\S+)/)!.slice(1).map(Number);
+    skopeoCpu = fmt(user + sys, 1);
+  });
+  return { seconds: run.seconds, cpu: `skopeo ${skopeoCpu}, ${run.cpu}` };
 }
 
 function absolute(reg: Registry, location: string): string {
