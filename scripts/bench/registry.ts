@@ -45,6 +45,8 @@ const BUDGET = numberArg("--budget", 48) * MiB; // limits.memoryBudget's default
 /** V8 flags for blobgate, e.g. --max-old-space-size=64 to collect garbage sooner. */
 const V8_FLAGS = stringArg("--v8-flags");
 const USER = `${CREDENTIALS[0].accessKeyId}:${CREDENTIALS[0].secretAccessKey}`;
+/** GNU time, for skopeo's own CPU seconds (Debian package `time`), where installed. */
+const TIME = await Deno.stat("/usr/bin/time").then(() => "/usr/bin/time", () => undefined);
 const BLOB_INFO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
 
 interface Registry {
@@ -309,28 +311,27 @@ async function skopeoPush(reg: Registry, tag: string): Promise<{ seconds: number
   const dest = `docker://${reg.url.slice(7)}/skopeo/${tag}-${
     crypto.randomUUID().slice(0, 8)
   }:${tag}`;
-  let skopeoCpu = "";
+  const skopeo = [
+    "skopeo",
+    "--insecure-policy",
+    "copy",
+    "--preserve-digests",
+    "--dest-tls-verify=false",
+    ...creds,
+    `oci:${layout.dir}:${tag}`,
+    dest,
+  ];
+  let skopeoCpu = "n/a (no /usr/bin/time)";
   const run = await timedCpu({ registry: reg.pid }, async () => {
-    const out = await new Deno.Command("/usr/bin/time", {
-      args: [
-        "-f",
-        "skopeo-cpu %U %S",
-        "skopeo",
-        "--insecure-policy",
-        "copy",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        ...creds,
-        `oci:${layout.dir}:${tag}`,
-        dest,
-      ],
+    const out = await new Deno.Command(TIME ?? skopeo[0], {
+      args: TIME ? ["-f", "skopeo-cpu %U %S", ...skopeo] : skopeo.slice(1),
       stdout: "null",
       stderr: "piped",
     }).output();
     const stderr = new TextDecoder().decode(out.stderr);
     if (!out.success) throw new Error(stderr);
-    const [user, sys] = stderr.match(/skopeo-cpu (\S+) (\S+)/)!.slice(1).map(Number);
-    skopeoCpu = fmt(user + sys, 1);
+    const times = stderr.match(/skopeo-cpu (\S+) (\S+)/);
+    if (times) skopeoCpu = fmt(Number(times[1]) + Number(times[2]), 1);
   });
   return { seconds: run.seconds, cpu: `skopeo ${skopeoCpu}, ${run.cpu}` };
 }
