@@ -298,3 +298,62 @@ Deno.test("upload: a header with a line break is refused before anything is sent
   );
   assert.equal((await seen).head, "");
 });
+
+Deno.test("upload: an https upstream is reached over TLS, trusted as fetch trusts it (DENO_CERT)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const made = await new Deno.Command("openssl", {
+      args: [
+        ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost"],
+        ...["-addext", "subjectAltName=IP:127.0.0.1", "-days", "1"],
+        ...["-addext", "basicConstraints=critical,CA:FALSE"],
+        ...["-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`],
+      ],
+      stderr: "null",
+    }).output();
+    assert.ok(made.success, "openssl made a certificate");
+    const listener = Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+    });
+    const received = (async () => {
+      const conn = await listener.accept();
+      const buffer = new Uint8Array(256 * 1024);
+      let text = "";
+      while (!/\r\n\r\n[\s\S]{100000}$/.test(text)) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        text += new TextDecoder("latin1").decode(buffer.subarray(0, n));
+      }
+      await conn.write(encode('HTTP/1.1 200 OK\r\nETag: "tls"\r\nContent-Length: 0\r\n\r\n'));
+      await conn.read(buffer).catch(() => null);
+      conn.close();
+      listener.close();
+      return text;
+    })();
+    received.catch(() => {}); // awaited below, once the client has had its say
+    const { port } = listener.addr as Deno.NetAddr;
+    const module = new URL("../../src/store/http1_upload.ts", import.meta.url).href;
+    const script = `
+      const { upload } = await import(${JSON.stringify(module)});
+      const url = new URL("https://127.0.0.1:${port}/bucket/key");
+      const r = await upload({ url, method: "PUT", headers: { host: url.host },
+        body: ReadableStream.from([new Uint8Array(100000).fill(7)]), length: 100000,
+        staging: new Uint8Array(16384) });
+      console.log(r.status, r.headers.get("etag"));`;
+    const child = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      env: { DENO_CERT: `${dir}/cert.pem` },
+      stderr: "piped",
+    }).output();
+    assert.ok(child.success, new TextDecoder().decode(child.stderr));
+    assert.equal(new TextDecoder().decode(child.stdout).trim(), '200 "tls"');
+    const text = await received;
+    assert.match(text, /^PUT \/bucket\/key HTTP\/1\.1\r\n/);
+    assert.ok(text.endsWith("\x07".repeat(100000)), "the whole body arrived over TLS");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
