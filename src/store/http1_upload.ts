@@ -247,7 +247,9 @@ function bodyOf(bytes: Uint8Array, headers: Headers, ended: boolean): string | u
 
 /** A chunked body, or undefined until its last chunk has arrived. */
 function dechunk(bytes: Uint8Array): string | undefined {
-  const parts: Uint8Array[] = [];
+  // Streaming, so that a character split across chunks decodes whole.
+  const decoder = new TextDecoder();
+  let text = "";
   let at = 0;
   for (;;) {
     const lineEnd = indexOf(bytes, CRLF, at);
@@ -255,9 +257,9 @@ function dechunk(bytes: Uint8Array): string | undefined {
     const size = parseInt(latin1(bytes.subarray(at, lineEnd)).split(";")[0], 16);
     if (Number.isNaN(size)) throw new Error("The upstream sent a malformed chunk");
     const dataStart = lineEnd + CRLF.byteLength;
-    if (size === 0) return utf8(concat(parts));
+    if (size === 0) return text + decoder.decode();
     if (bytes.byteLength < dataStart + size + CRLF.byteLength) return undefined;
-    parts.push(bytes.subarray(dataStart, dataStart + size));
+    text += decoder.decode(bytes.subarray(dataStart, dataStart + size), { stream: true });
     at = dataStart + size + CRLF.byteLength;
   }
 }
@@ -273,16 +275,6 @@ function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
     return i;
   }
   return -1;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 const latin1 = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);

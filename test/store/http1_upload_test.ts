@@ -280,6 +280,14 @@ Deno.test("parseResponse: waits for a whole answer, skips interim ones, and read
       ?.body,
     "abcde",
   );
+  const split = new Uint8Array([
+    ...encode("HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n"),
+    0xc3, // "ä" in UTF-8 is C3 A4, sent here as two chunks
+    ...encode("\r\n1\r\n"),
+    0xa4,
+    ...encode("\r\n0\r\n\r\n"),
+  ]);
+  assert.equal(parseResponse(split, false)?.body, "ä", "a character split across chunks");
   assert.throws(() => parse("SSH-2.0-OpenSSH\r\n\r\n"));
 });
 
