@@ -19,6 +19,7 @@
  * copy never reads the body.
  */
 import { freeChunk } from "../streams/free.ts";
+import { writeAll } from "./write_all.ts";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { fromHex } from "../streams/digest.ts";
@@ -691,12 +692,6 @@ function decodeToken(text: string): { after: string; skipPrefix?: string } {
     if (typeof token.after === "string") return token;
   } catch { /* fall through */ }
   throw new StoreError("Invalid continuation token");
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.byteLength;) {
-    written += await file.write(bytes.subarray(written));
-  }
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {

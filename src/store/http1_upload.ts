@@ -8,6 +8,7 @@
  * over is freed as soon as it is copied there.
  */
 import { freeChunk } from "../streams/free.ts";
+import { writeAll } from "./write_all.ts";
 
 export interface UploadRequest {
   url: URL;
@@ -115,7 +116,7 @@ async function sendRequest(
   let filled = new TextEncoder().encodeInto(head(req), staging).written;
   let sent = 0;
   const flush = async () => {
-    await writeAll(conn, staging.subarray(0, filled), answer);
+    await send(conn, staging.subarray(0, filled), answer);
     filled = 0;
   };
   for (;;) {
@@ -154,15 +155,13 @@ function head({ url, method, headers, length }: UploadRequest): string {
  * A write that fails because the upstream answered and closed (an early
  * error) gives way to that answer; any other failure is thrown.
  */
-async function writeAll(
+async function send(
   conn: Deno.Conn,
   bytes: Uint8Array,
   answer: Settled<UploadResponse>,
 ): Promise<void> {
   try {
-    for (let offset = 0; offset < bytes.byteLength;) {
-      offset += await conn.write(bytes.subarray(offset));
-    }
+    await writeAll(conn, bytes);
   } catch (e) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, ANSWER_GRACE_MS));
@@ -277,5 +276,7 @@ function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
   return -1;
 }
 
-const latin1 = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);
-const utf8 = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const LATIN1 = new TextDecoder("latin1");
+const UTF8 = new TextDecoder();
+const latin1 = (bytes: Uint8Array) => LATIN1.decode(bytes);
+const utf8 = (bytes: Uint8Array) => UTF8.decode(bytes);

@@ -1,9 +1,8 @@
 /** Raw sockets for tests that need what fetch will not do: cut a body short, read bytes as sent. */
 
-/** `Conn.write` may write only part of what it is given. */
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
-}
+import { writeAll } from "../../src/store/write_all.ts";
+
+export { writeAll };
 
 /** Opens a connection to `url`'s host and sends a request head. */
 export async function sendHead(url: URL, lines: string[]): Promise<Deno.Conn> {
