@@ -8,6 +8,8 @@
  * over is freed as soon as it is copied there.
  */
 import { freeChunk } from "../streams/free.ts";
+import { closeQuietly, connect, ConnectionError } from "./http1_connection.ts";
+import { answerBody, bodyText, Http1Reader } from "./http1_reader.ts";
 import { writeAll } from "./write_all.ts";
 
 export interface UploadRequest {
@@ -31,14 +33,6 @@ export interface UploadResponse {
   body: string;
 }
 
-/** The connection failed: the upstream was not reached, or broke off. A body's own failure is thrown as it is. */
-export class ConnectionError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ConnectionError";
-  }
-}
-
 /** What an upload answer may hold: S3 answers a PUT with headers, or a short error document. */
 const MAX_RESPONSE = 1024 * 1024;
 /** How long a broken write waits for the answer that may explain it. */
@@ -51,17 +45,9 @@ const ANSWER_GRACE_MS = 2000;
  */
 export async function upload(req: UploadRequest): Promise<UploadResponse> {
   req.signal?.throwIfAborted();
-  const conn = await connect(req.url).catch((e) => {
-    throw new ConnectionError(`Cannot connect to ${req.url.host}`, { cause: e });
-  });
+  const conn = await connect(req.url);
   const reader = req.body.getReader();
-  const close = () => {
-    try {
-      conn.close();
-    } catch {
-      // Closed already.
-    }
-  };
+  const close = () => closeQuietly(conn);
   req.signal?.addEventListener("abort", close, { once: true });
   const answer = settled(
     readResponse(conn).catch((e) => {
@@ -88,18 +74,6 @@ export async function upload(req: UploadRequest): Promise<UploadResponse> {
     close();
     reader.releaseLock();
   }
-}
-
-async function connect(url: URL): Promise<Deno.Conn> {
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const tls = url.protocol === "https:";
-  const port = Number(url.port || (tls ? 443 : 80));
-  const conn = tls
-    ? await Deno.connectTls({ hostname, port })
-    : await Deno.connect({ hostname, port });
-  // The last write of a body is short, and would otherwise wait for an ACK.
-  (conn as Deno.TcpConn).setNoDelay?.(true);
-  return conn;
 }
 
 /**
@@ -189,94 +163,10 @@ function settled<T>(promise: Promise<T>): Settled<T> {
   return state;
 }
 
-/** Reads one whole answer: headers, then a body by Content-Length, chunks, or up to the close. */
+/** Reads one whole answer: the head, then the body however it is framed. */
 async function readResponse(conn: Deno.Conn): Promise<UploadResponse> {
-  let received = new Uint8Array(16 * 1024);
-  let length = 0;
-  for (;;) {
-    if (length === received.byteLength) {
-      if (length >= MAX_RESPONSE) throw new ConnectionError("The upstream's answer is too long");
-      const grown = new Uint8Array(length * 2);
-      grown.set(received);
-      received = grown;
-    }
-    const n = await conn.read(received.subarray(length));
-    const ended = n === null;
-    if (n !== null) length += n;
-    const answer = parseResponse(received.subarray(0, length), ended);
-    if (answer) return answer;
-    if (ended) throw new ConnectionError("The upstream closed the connection before it answered");
-  }
+  const reader = new Http1Reader(conn);
+  const head = await reader.head();
+  const body = await bodyText(answerBody(reader, "PUT", head), MAX_RESPONSE);
+  return { status: head.status, headers: head.headers, body };
 }
-
-/** The answer in `bytes`, or undefined while it is incomplete (`ended`: no more will come). */
-export function parseResponse(bytes: Uint8Array, ended: boolean): UploadResponse | undefined {
-  let start = 0;
-  for (;;) {
-    const end = indexOf(bytes, CRLF2, start);
-    if (end < 0) return undefined;
-    const [statusLine, ...fields] = latin1(bytes.subarray(start, end)).split("\r\n");
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
-    if (!status) throw new Error("The upstream's answer is not HTTP/1.1");
-    const headers = new Headers();
-    for (const field of fields) {
-      const colon = field.indexOf(":");
-      if (colon > 0) headers.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
-    }
-    const bodyStart = end + CRLF2.byteLength;
-    // An interim answer (100 Continue): the real one follows.
-    if (status < 200) {
-      start = bodyStart;
-      continue;
-    }
-    const body = bodyOf(bytes.subarray(bodyStart), headers, ended);
-    return body === undefined ? undefined : { status, headers, body };
-  }
-}
-
-function bodyOf(bytes: Uint8Array, headers: Headers, ended: boolean): string | undefined {
-  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) return dechunk(bytes);
-  const declared = headers.get("content-length");
-  if (declared !== null) {
-    const length = Number(declared);
-    return bytes.byteLength >= length ? utf8(bytes.subarray(0, length)) : undefined;
-  }
-  return ended ? utf8(bytes) : undefined;
-}
-
-/** A chunked body, or undefined until its last chunk has arrived. */
-function dechunk(bytes: Uint8Array): string | undefined {
-  // Streaming, so that a character split across chunks decodes whole.
-  const decoder = new TextDecoder();
-  let text = "";
-  let at = 0;
-  for (;;) {
-    const lineEnd = indexOf(bytes, CRLF, at);
-    if (lineEnd < 0) return undefined;
-    const size = parseInt(latin1(bytes.subarray(at, lineEnd)).split(";")[0], 16);
-    if (Number.isNaN(size)) throw new Error("The upstream sent a malformed chunk");
-    const dataStart = lineEnd + CRLF.byteLength;
-    if (size === 0) return text + decoder.decode();
-    if (bytes.byteLength < dataStart + size + CRLF.byteLength) return undefined;
-    text += decoder.decode(bytes.subarray(dataStart, dataStart + size), { stream: true });
-    at = dataStart + size + CRLF.byteLength;
-  }
-}
-
-const CRLF = new Uint8Array([13, 10]);
-const CRLF2 = new Uint8Array([13, 10, 13, 10]);
-
-function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
-  outer: for (let i = from; i <= bytes.byteLength - needle.byteLength; i++) {
-    for (let j = 0; j < needle.byteLength; j++) {
-      if (bytes[i + j] !== needle[j]) continue outer;
-    }
-    return i;
-  }
-  return -1;
-}
-
-const LATIN1 = new TextDecoder("latin1");
-const UTF8 = new TextDecoder();
-const latin1 = (bytes: Uint8Array) => LATIN1.decode(bytes);
-const utf8 = (bytes: Uint8Array) => UTF8.decode(bytes);

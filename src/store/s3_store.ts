@@ -19,7 +19,9 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { ConnectionError, type UploadResponse } from "./http1_upload.ts";
+import { ConnectionError } from "./http1_connection.ts";
+import type { Http1Response } from "./http1_pool.ts";
+import type { UploadResponse } from "./http1_upload.ts";
 import {
   type ObjectRequest,
   ObjectRequests,
@@ -295,7 +297,7 @@ export class S3Store implements ObjectStore {
   }
 
   /** A per-object call whose failures need no reading beyond mapError. */
-  #object(key: string, request: ObjectRequest): Promise<Response> {
+  #object(key: string, request: ObjectRequest): Promise<Http1Response> {
     return this.#objects.send(this.#key(key), request).catch((e) => {
       throw mapError(e, key);
     });

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ConnectionError, parseResponse, upload } from "../../src/store/http1_upload.ts";
+import { ConnectionError } from "../../src/store/http1_connection.ts";
+import { upload } from "../../src/store/http1_upload.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -254,41 +255,6 @@ Deno.test("upload: an upstream that closes without answering is a ConnectionErro
     ConnectionError,
   );
   await seen;
-});
-
-Deno.test("parseResponse: waits for a whole answer, skips interim ones, and reads every framing", () => {
-  const parse = (text: string, ended = false) => parseResponse(encode(text), ended);
-  assert.equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"), undefined);
-  assert.equal(parse("HTTP/1.1 200 OK\r\nContent-Le"), undefined);
-  assert.equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd")?.body, "abcd");
-  const interim = parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nA: 1\r\n\r\n");
-  assert.equal(interim, undefined, "no length: the answer runs to the close");
-  const closed = parse(
-    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nA: 1\r\n\r\n",
-    true,
-  );
-  assert.equal(closed?.status, 204);
-  assert.equal(closed?.headers.get("a"), "1");
-  assert.equal(
-    parse("HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"),
-    undefined,
-  );
-  assert.equal(
-    parse(
-      "HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
-    )
-      ?.body,
-    "abcde",
-  );
-  const split = new Uint8Array([
-    ...encode("HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n"),
-    0xc3, // "ä" in UTF-8 is C3 A4, sent here as two chunks
-    ...encode("\r\n1\r\n"),
-    0xa4,
-    ...encode("\r\n0\r\n\r\n"),
-  ]);
-  assert.equal(parseResponse(split, false)?.body, "ä", "a character split across chunks");
-  assert.throws(() => parse("SSH-2.0-OpenSSH\r\n\r\n"));
 });
 
 Deno.test("upload: a header with a line break is refused before anything is sent", async () => {
