@@ -5,6 +5,7 @@
 import { loadConfig } from "./config/load.ts";
 import { decodeKeyMaterial, resolveSecrets, type Secrets } from "./config/master_key.ts";
 import { collectGarbage, sweepSessions } from "./registry/gc.ts";
+import { cipherEngine } from "./crypto/engine.ts";
 import { Keyring } from "./crypto/keyring.ts";
 import { rotate } from "./s3/rotate.ts";
 import { sweepUploads } from "./s3/sweep.ts";
@@ -87,10 +88,11 @@ async function rotateCommand(configPath: string | undefined, args: string[]): Pr
   const config = await loadConfig(configPath, env);
   const secrets = await resolveSecrets(config, env);
   const budget = new ByteBudget(config.limits.memoryBudget);
-  const keyring = new Keyring(secrets.credentials, secrets.masterKey);
+  const engine = cipherEngine(config.limits.cryptoEngine);
+  const keyring = new Keyring(secrets.credentials, secrets.masterKey, engine);
   const oldKeyFile = option(args, "--old-master-key-file");
   const from = oldKeyFile
-    ? new Keyring([], decodeKeyMaterial(await Deno.readTextFile(oldKeyFile), oldKeyFile))
+    ? new Keyring([], decodeKeyMaterial(await Deno.readTextFile(oldKeyFile), oldKeyFile), engine)
     : undefined;
   const store = bucketsFromConfig(config, budget).store(bucket);
   const summary = await rotate(store, { prefix: option(args, "--prefix"), toKid, keyring, from });

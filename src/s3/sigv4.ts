@@ -7,6 +7,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { rawPath, rawQuery } from "./addressing.ts";
 import { S3Error } from "./errors.ts";
+import { uriEncode } from "../store/uri_encode.ts";
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -252,16 +253,6 @@ export function canonicalQuery(query: string, presigned: boolean): string {
   }
   pairs.sort(([an, av], [bn, bv]) => an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
   return pairs.map(([n, v]) => `${n}=${v}`).join("&");
-}
-
-/** RFC 3986 unreserved characters stay; every other UTF-8 byte is %XX. */
-export function uriEncode(text: string): string {
-  let out = "";
-  for (const byte of new TextEncoder().encode(text)) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-._~]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
 }
 
 function safeDecode(text: string): string {

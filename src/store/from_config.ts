@@ -38,10 +38,11 @@ export function s3Deps(
   opts: { config: Config; secrets: Secrets; budget: ByteBudget; metrics: Metrics; logger: Logger },
 ): S3Deps {
   const { config, secrets, budget, metrics, logger } = opts;
-  const keyring = new Keyring(secrets.credentials, secrets.masterKey);
+  const engine = cipherEngine(config.limits.cryptoEngine);
+  const keyring = new Keyring(secrets.credentials, secrets.masterKey, engine);
   const objects = new SealedObjects({
     keyring,
-    engine: cipherEngine(config.limits.cryptoEngine),
+    engine,
     frameSize: config.limits.frameSize,
     depth: config.limits.cryptoDepth,
     partSize: config.limits.partSize,

@@ -7,7 +7,7 @@
  * to its end, and is closed if the body is cancelled or fails.
  */
 import { closeQuietly, connect, ConnectionError } from "./http1_connection.ts";
-import { answerBody, Http1Reader, type ResponseHead } from "./http1_reader.ts";
+import { answerBody, type HeaderMap, Http1Reader, type ResponseHead } from "./http1_reader.ts";
 import { writeAll } from "./write_all.ts";
 
 export interface Http1Request {
@@ -23,7 +23,7 @@ export interface Http1Request {
 
 export interface Http1Response {
   status: number;
-  headers: Headers;
+  headers: HeaderMap;
   /** The answer's body; read it to its end or cancel it, or the connection is kept from reuse. */
   body: ReadableStream<Uint8Array>;
 }

@@ -5,9 +5,16 @@
  */
 import { ConnectionError } from "./http1_connection.ts";
 
+/**
+ * An answer's header fields by lower-case name, repeats joined with ", ".
+ * A plain map: a WebIDL Headers object cost more to fill and read than the
+ * rest of the parsing.
+ */
+export type HeaderMap = ReadonlyMap<string, string>;
+
 export interface ResponseHead {
   status: number;
-  headers: Headers;
+  headers: HeaderMap;
   /** HTTP/1.0, or `Connection: close`: the upstream closes after this answer. */
   closes: boolean;
 }
@@ -47,10 +54,14 @@ export class Http1Reader {
       if (!match) throw new ConnectionError("The upstream's answer is not HTTP/1.1");
       const status = Number(match[2]);
       if (status < 200) continue;
-      const headers = new Headers();
+      const headers = new Map<string, string>();
       for (const field of fields) {
         const colon = field.indexOf(":");
-        if (colon > 0) headers.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
+        if (colon <= 0) continue;
+        const name = field.slice(0, colon).trim().toLowerCase();
+        const value = field.slice(colon + 1).trim();
+        const before = headers.get(name);
+        headers.set(name, before === undefined ? value : `${before}, ${value}`);
       }
       const connection = headers.get("connection")?.toLowerCase() ?? "";
       const closes = match[1] === "0"
@@ -143,7 +154,7 @@ export function answerBody(
     return bodyStream(chunkedReads(reader), opts);
   }
   const declared = headers.get("content-length");
-  if (declared === null) {
+  if (declared === undefined) {
     return bodyStream(untilClose(reader), { ...opts, finish: () => opts.finish?.(false) });
   }
   const length = Number(declared);

@@ -9,7 +9,7 @@
  */
 import { freeChunk } from "../streams/free.ts";
 import { closeQuietly, connect, ConnectionError } from "./http1_connection.ts";
-import { answerBody, bodyText, Http1Reader } from "./http1_reader.ts";
+import { answerBody, bodyText, type HeaderMap, Http1Reader } from "./http1_reader.ts";
 import { writeAll } from "./write_all.ts";
 
 export interface UploadRequest {
@@ -29,7 +29,7 @@ export interface UploadRequest {
 
 export interface UploadResponse {
   status: number;
-  headers: Headers;
+  headers: HeaderMap;
   body: string;
 }
 

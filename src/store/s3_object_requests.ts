@@ -12,6 +12,7 @@ import { Http1Pool, type Http1Request, type Http1Response } from "./http1_pool.t
 import { bodyText } from "./http1_reader.ts";
 import { upload, type UploadResponse } from "./http1_upload.ts";
 import { Sha256 } from "./sdk_sha256.ts";
+import { uriEncode } from "./uri_encode.ts";
 
 export interface ObjectRequestsOptions {
   endpoint?: string;
@@ -172,12 +173,7 @@ export class ObjectRequests {
 
 /** A key as a URI path, every byte but S3's unreserved characters escaped (SigV4's rule). */
 export function escapeKey(key: string): string {
-  return key.split("/").map((segment) =>
-    encodeURIComponent(segment).replace(
-      /[!'()*]/g,
-      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-    )
-  ).join("/");
+  return key.split("/").map(uriEncode).join("/");
 }
 
 /** The error an answer's status and S3 error document (if any) describe. */

@@ -21,6 +21,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { ConnectionError } from "./http1_connection.ts";
 import type { Http1Response } from "./http1_pool.ts";
+import type { HeaderMap } from "./http1_reader.ts";
 import type { UploadResponse } from "./http1_upload.ts";
 import {
   type ObjectRequest,
@@ -275,7 +276,7 @@ export class S3Store implements ObjectStore {
       }
       throw mapError(e, key);
     }
-    const served = parseContentRange(out.headers.get("content-range"));
+    const served = parseContentRange(out.headers.get("content-range") ?? null);
     const info = objectInfo(key, out.headers, served?.total);
     return {
       info,
@@ -628,7 +629,7 @@ function isStatus(e: unknown, status: number): boolean {
 }
 
 /** What a stored object says of itself in a GET or HEAD answer. */
-function objectInfo(key: string, headers: Headers, total?: number): ObjectInfo {
+function objectInfo(key: string, headers: HeaderMap, total?: number): ObjectInfo {
   const metadata: Record<string, string> = {};
   for (const [name, value] of headers) {
     if (name.startsWith("x-amz-meta-")) metadata[name.slice("x-amz-meta-".length)] = value;

@@ -5,6 +5,8 @@ import { startUpstream } from "../_harness/s3rver.ts";
 
 Deno.test("escapeKey: escapes all but S3's unreserved characters, and keeps the slashes", () => {
   assert.equal(escapeKey("a b/(x)!*'~.-_/ä+%"), "a%20b/%28x%29%21%2A%27~.-_/%C3%A4%2B%25");
+  assert.equal(escapeKey("plain/Key-1.txt~"), "plain/Key-1.txt~");
+  assert.equal(escapeKey("lone\ud800"), "lone%EF%BF%BD", "as TextEncoder encodes it");
 });
 
 Deno.test({
