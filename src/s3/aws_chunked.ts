@@ -8,7 +8,8 @@
  * byte is ever passed on; chunk sizes are capped to keep that bounded.
  */
 import { S3Error } from "./errors.ts";
-import { equalHex, hmacHex, sha256Hex } from "./sigv4.ts";
+import { hmacHex, sha256Hex } from "../crypto/sigv4_keys.ts";
+import { equalHex } from "./sigv4.ts";
 
 export interface ChunkSigning {
   key: Uint8Array;

@@ -4,12 +4,12 @@
  * rebuilt from the raw request line, because S3 keys may hold "..", "//" or
  * "%2F", which URL parsing would rewrite.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { rawPath, rawQuery } from "./addressing.ts";
 import { S3Error } from "./errors.ts";
+import { ALGORITHM, hmacHex, sha256Hex, signingKey } from "../crypto/sigv4_keys.ts";
 import { uriEncode } from "../store/uri_encode.ts";
 
-const ALGORITHM = "AWS4-HMAC-SHA256";
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 export type PayloadMode =
@@ -261,37 +261,6 @@ function safeDecode(text: string): string {
   } catch {
     throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
   }
-}
-
-/**
- * Keys derived lately: one per credential, day and region in practice, and
- * four HMACs each, which were 2–4 % of the CPU of a small GET.
- */
-const derivedKeys = new Map<string, Uint8Array>();
-const DERIVED_KEYS_KEPT = 256;
-
-export function signingKey(secret: string, date: string, region: string, service: string) {
-  const id = `${date}/${region}/${service}/${secret}`;
-  let key = derivedKeys.get(id);
-  if (!key) {
-    const kDate = hmac(new TextEncoder().encode(`AWS4${secret}`), date);
-    key = hmac(hmac(hmac(kDate, region), service), "aws4_request");
-    if (derivedKeys.size >= DERIVED_KEYS_KEPT) derivedKeys.clear();
-    derivedKeys.set(id, key);
-  }
-  return key;
-}
-
-export function hmac(key: Uint8Array, data: string | Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac("sha256", key).update(data).digest());
-}
-
-export function hmacHex(key: Uint8Array, data: string): string {
-  return createHmac("sha256", key).update(data).digest("hex");
-}
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 /** Compares hex signatures in constant time for equal lengths. */

@@ -11,6 +11,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { Http1Pool, type Http1Request, type Http1Response } from "./http1_pool.ts";
 import { bodyText } from "./http1_reader.ts";
 import { upload, type UploadResponse } from "./http1_upload.ts";
+import { RequestSigner } from "./request_signer.ts";
 import { Sha256 } from "./sdk_sha256.ts";
 import { uriEncode } from "./uri_encode.ts";
 
@@ -55,7 +56,9 @@ export class UpstreamError extends Error {
 const RETRY_BASE_MS = 50;
 
 export class ObjectRequests {
-  readonly #signer: SignatureV4;
+  readonly #signer: RequestSigner;
+  /** For presigned URLs only. */
+  readonly #presigner: SignatureV4;
   readonly #protocol: string;
   readonly #hostname: string;
   readonly #port: number | undefined;
@@ -76,8 +79,8 @@ export class ObjectRequests {
     this.#pathPrefix = opts.forcePathStyle ? `/${opts.bucket}/` : "/";
     this.#maxAttempts = opts.maxAttempts ?? 3;
     this.#pool = new Http1Pool(this.#origin);
-    // S3 signs the path as sent, escaped once.
-    this.#signer = new SignatureV4({
+    this.#signer = new RequestSigner({ credentials: opts.credentials, region: opts.region });
+    this.#presigner = new SignatureV4({
       credentials: opts.credentials,
       region: opts.region,
       service: "s3",
@@ -94,7 +97,7 @@ export class ObjectRequests {
     for (let attempt = 1;; attempt++) {
       let response: Http1Response;
       try {
-        response = await this.#pool.request(await this.#signed(key, request));
+        response = await this.#pool.request(this.#signed(key, request));
       } catch (e) {
         if (request.signal?.aborted || attempt >= this.#maxAttempts) throw e;
         await backoff(attempt);
@@ -119,15 +122,15 @@ export class ObjectRequests {
   /** PUTs `request.body` to `key`; any status but 2xx is an UpstreamError. */
   async sendStream(key: string, request: StreamedRequest): Promise<UploadResponse> {
     const query = request.query ?? {};
-    const signed = await this.#signer.sign(this.#unsigned(key, "PUT", request.headers, query));
+    const path = this.#path(key);
     const search = Object.entries(query)
-      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+      .map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`)
       .join("&");
     const response = await upload({
       ...request,
-      url: new URL(`${this.#origin}${signed.path}${search ? `?${search}` : ""}`),
+      url: new URL(`${this.#origin}${path}${search ? `?${search}` : ""}`),
       method: "PUT",
-      headers: signed.headers as Record<string, string>,
+      headers: this.#sign("PUT", path, request.headers, query),
     });
     if (response.status >= 300) throw failureIn(response.status, response.body);
     return response;
@@ -135,39 +138,49 @@ export class ObjectRequests {
 
   /** A URL that lets its holder GET `key` directly until it expires. */
   async presignGet(key: string, expiresSeconds: number): Promise<string> {
-    const signed = await this.#signer.presign(this.#unsigned(key, "GET", {}), {
-      expiresIn: expiresSeconds,
-    });
+    const signed = await this.#presigner.presign({
+      method: "GET",
+      protocol: this.#protocol,
+      hostname: this.#hostname,
+      port: this.#port,
+      path: this.#path(key),
+      query: {},
+      headers: { host: this.#host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+    }, { expiresIn: expiresSeconds });
     const query = new URLSearchParams(signed.query as Record<string, string>);
     return `${this.#origin}${signed.path}?${query}`;
   }
 
-  async #signed(key: string, request: ObjectRequest): Promise<Http1Request> {
-    const signed = await this.#signer.sign(this.#unsigned(key, request.method, request.headers));
+  #signed(key: string, request: ObjectRequest): Http1Request {
+    const path = this.#path(key);
     return {
       method: request.method,
-      target: signed.path,
-      headers: signed.headers as Record<string, string>,
+      target: path,
+      headers: this.#sign(request.method, path, request.headers),
       body: request.body,
       signal: request.signal,
     };
   }
 
-  #unsigned(
-    key: string,
+  #sign(
     method: string,
+    path: string,
     headers: Record<string, string> = {},
     query: Record<string, string> = {},
-  ) {
-    return {
+  ): Record<string, string> {
+    return this.#signer.sign({
       method,
-      protocol: this.#protocol,
-      hostname: this.#hostname,
-      port: this.#port,
-      path: this.#pathPrefix + escapeKey(key),
+      host: this.#host,
+      path,
       query,
-      headers: { ...headers, host: this.#host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-    };
+      headers,
+      payloadHash: "UNSIGNED-PAYLOAD",
+    });
+  }
+
+  /** S3 signs the path as sent, escaped once. */
+  #path(key: string): string {
+    return this.#pathPrefix + escapeKey(key);
   }
 }
 

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { AwsChunkedDecoder } from "../../src/s3/aws_chunked.ts";
 import { S3Error } from "../../src/s3/errors.ts";
-import { canonicalPath, hmacHex, sha256Hex, verifyRequest } from "../../src/s3/sigv4.ts";
+import { hmacHex, sha256Hex } from "../../src/crypto/sigv4_keys.ts";
+import { canonicalPath, verifyRequest } from "../../src/s3/sigv4.ts";
 import { collect, fromChunks, randomSplit } from "../_helpers/streams.ts";
 
 const AKID = "AKIAIOSFODNN7EXAMPLE";
