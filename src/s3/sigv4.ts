@@ -8,7 +8,7 @@ import { timingSafeEqual } from "node:crypto";
 import { rawPath, rawQuery } from "./addressing.ts";
 import { S3Error } from "./errors.ts";
 import { ALGORITHM, hmacHex, sha256Hex, signingKey } from "../crypto/sigv4_keys.ts";
-import { uriEncode } from "../store/uri_encode.ts";
+import { canonicalQuery as canonicalPairs, uriEncode } from "../store/uri_encode.ts";
 
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
@@ -241,7 +241,6 @@ export function canonicalPath(path: string): string {
 }
 
 export function canonicalQuery(query: string, presigned: boolean): string {
-  if (query === "") return "";
   const pairs: [string, string][] = [];
   for (const item of query.split("&")) {
     if (item === "") continue;
@@ -249,10 +248,9 @@ export function canonicalQuery(query: string, presigned: boolean): string {
     const name = safeDecode(at < 0 ? item : item.slice(0, at));
     const value = at < 0 ? "" : safeDecode(item.slice(at + 1));
     if (presigned && name === "X-Amz-Signature") continue;
-    pairs.push([uriEncode(name), uriEncode(value)]);
+    pairs.push([name, value]);
   }
-  pairs.sort(([an, av], [bn, bv]) => an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
-  return pairs.map(([n, v]) => `${n}=${v}`).join("&");
+  return canonicalPairs(pairs);
 }
 
 function safeDecode(text: string): string {

@@ -1,4 +1,7 @@
-/** Opening the raw connections the HTTP/1.1 client uses, and naming their failures. */
+/**
+ * The raw connections the HTTP/1.1 client uses: opening them, writing a
+ * request head, and naming their failures.
+ */
 
 /** The connection failed: the upstream was not reached, or broke off. A body's own failure is thrown as it is. */
 export class ConnectionError extends Error {
@@ -32,4 +35,19 @@ export function closeQuietly(conn: Deno.Conn): void {
   } catch {
     // Closed already.
   }
+}
+
+/** A request head, up to and with the blank line that ends it. */
+export function requestHead(
+  method: string,
+  target: string,
+  headers: Iterable<[string, string]>,
+): string {
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  for (const [name, value] of headers) {
+    // A line break would end the header early and smuggle in another.
+    if (/[\r\n]/.test(name + value)) throw new TypeError(`Header ${name} holds a line break`);
+    head += `${name}: ${value}\r\n`;
+  }
+  return head + "\r\n";
 }

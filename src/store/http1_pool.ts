@@ -6,7 +6,7 @@
  * socket; the connection goes back to the pool once the body has been read
  * to its end, and is closed if the body is cancelled or fails.
  */
-import { closeQuietly, connect, ConnectionError } from "./http1_connection.ts";
+import { closeQuietly, connect, ConnectionError, requestHead } from "./http1_connection.ts";
 import { answerBody, type HeaderMap, Http1Reader, type ResponseHead } from "./http1_reader.ts";
 import { writeAll } from "./write_all.ts";
 
@@ -146,17 +146,11 @@ export class Http1Pool {
 }
 
 function encodeHead(req: Http1Request, host: string): Uint8Array {
-  let head = `${req.method} ${req.target} HTTP/1.1\r\nhost: ${host}\r\n`;
-  for (const [name, value] of Object.entries(req.headers)) {
-    // A line break would end the header early and smuggle in another.
-    if (/[\r\n]/.test(name + value)) throw new TypeError(`Header ${name} holds a line break`);
-    if (name.toLowerCase() === "host") continue;
-    head += `${name}: ${value}\r\n`;
-  }
+  const headers = Object.entries(req.headers).filter(([name]) => name.toLowerCase() !== "host");
   if (req.body || req.method === "PUT" || req.method === "POST") {
-    head += `content-length: ${req.body?.byteLength ?? 0}\r\n`;
+    headers.push(["content-length", String(req.body?.byteLength ?? 0)]);
   }
-  return ENCODER.encode(head + "\r\n");
+  return ENCODER.encode(requestHead(req.method, req.target, [["host", host], ...headers]));
 }
 
 async function sendHead(conn: Deno.Conn, head: Uint8Array, body?: Uint8Array): Promise<void> {

@@ -213,11 +213,11 @@ async function* lengthReads(reader: Http1Reader, length: number): Reads {
 
 async function* chunkedReads(reader: Http1Reader): Reads {
   for (;;) {
-    const line = await reader.line();
-    const size = parseInt(line.split(";")[0], 16);
-    if (!/^[0-9a-f]+$/i.test(line.split(";")[0].trim()) || Number.isNaN(size)) {
+    const digits = (await reader.line()).split(";")[0].trim();
+    if (!/^[0-9a-f]+$/i.test(digits)) {
       throw new ConnectionError("The upstream sent a malformed chunk");
     }
+    const size = parseInt(digits, 16);
     if (size === 0) break;
     yield* lengthReads(reader, size);
     if ((await reader.line()) !== "") {

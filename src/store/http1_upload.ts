@@ -8,7 +8,7 @@
  * over is freed as soon as it is copied there.
  */
 import { freeChunk } from "../streams/free.ts";
-import { closeQuietly, connect, ConnectionError } from "./http1_connection.ts";
+import { closeQuietly, connect, ConnectionError, requestHead } from "./http1_connection.ts";
 import { answerBody, bodyText, type HeaderMap, Http1Reader } from "./http1_reader.ts";
 import { writeAll } from "./write_all.ts";
 
@@ -115,14 +115,11 @@ async function sendRequest(
 }
 
 function head({ url, method, headers, length }: UploadRequest): string {
-  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`];
-  for (const [name, value] of Object.entries(headers)) {
-    // A line break would end the header early and smuggle in another.
-    if (/[\r\n]/.test(name + value)) throw new TypeError(`Header ${name} holds a line break`);
-    lines.push(`${name}: ${value}`);
-  }
-  lines.push(`content-length: ${length}`, "connection: close", "", "");
-  return lines.join("\r\n");
+  return requestHead(method, `${url.pathname}${url.search}`, [
+    ...Object.entries(headers),
+    ["content-length", String(length)],
+    ["connection", "close"],
+  ]);
 }
 
 /**

@@ -5,7 +5,7 @@
  * directly. Presigned URLs stay with the SDK's signer: they are rare.
  */
 import { ALGORITHM, hmacHex, sha256Hex, signingKey } from "../crypto/sigv4_keys.ts";
-import { uriEncode } from "./uri_encode.ts";
+import { canonicalQuery } from "./uri_encode.ts";
 
 export interface SignerOptions {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -52,7 +52,7 @@ export class RequestSigner {
     const canonical = [
       req.method,
       req.path,
-      canonicalQuery(req.query ?? {}),
+      canonicalQuery(Object.entries(req.query ?? {})),
       names.map((n) => `${n}:${headers[n].trim().replace(/\s+/g, " ")}\n`).join(""),
       names.join(";"),
       req.payloadHash,
@@ -64,14 +64,6 @@ export class RequestSigner {
       `SignedHeaders=${names.join(";")}, Signature=${hmacHex(key, toSign)}`;
     return headers;
   }
-}
-
-function canonicalQuery(query: Record<string, string>): string {
-  return Object.entries(query)
-    .map(([name, value]) => [uriEncode(name), uriEncode(value)])
-    .sort(([an, av], [bn, bv]) => an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0)
-    .map(([name, value]) => `${name}=${value}`)
-    .join("&");
 }
 
 /** 20261123T101500Z */

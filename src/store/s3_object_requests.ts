@@ -13,7 +13,7 @@ import { bodyText } from "./http1_reader.ts";
 import { upload, type UploadResponse } from "./http1_upload.ts";
 import { RequestSigner } from "./request_signer.ts";
 import { Sha256 } from "./sdk_sha256.ts";
-import { uriEncode } from "./uri_encode.ts";
+import { canonicalQuery, uriEncode } from "./uri_encode.ts";
 
 export interface ObjectRequestsOptions {
   endpoint?: string;
@@ -114,18 +114,11 @@ export class ObjectRequests {
     }
   }
 
-  /** Closes the connections kept for reuse. */
-  close(): void {
-    this.#pool.close();
-  }
-
   /** PUTs `request.body` to `key`; any status but 2xx is an UpstreamError. */
   async sendStream(key: string, request: StreamedRequest): Promise<UploadResponse> {
     const query = request.query ?? {};
     const path = this.#path(key);
-    const search = Object.entries(query)
-      .map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`)
-      .join("&");
+    const search = canonicalQuery(Object.entries(query));
     const response = await upload({
       ...request,
       url: new URL(`${this.#origin}${path}${search ? `?${search}` : ""}`),

@@ -293,8 +293,7 @@ export class S3Store implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    const out = await this.#object(key, { method: "DELETE" });
-    await out.body?.cancel();
+    await this.#object(key, { method: "DELETE" });
   }
 
   /** A per-object call whose failures need no reading beyond mapError. */
