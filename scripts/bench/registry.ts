@@ -13,6 +13,7 @@
  *     [--budget MiB] [--v8-flags FLAGS] [--no-s3] [--no-skopeo] [--rss-only]
  */
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
+import { startNullRegistry } from "./_null_registry.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
 import { startUpstream, storeConfigFor, type Upstream } from "../../test/_harness/s3rver.ts";
 import {
@@ -53,7 +54,8 @@ interface Registry {
   label: string;
   url: string;
   auth?: string;
-  pid: number;
+  /** The registry's process, whose CPU time is read: "self" when it runs in this one. */
+  pid: number | "self";
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,8 @@ const stores: ("fs" | "s3")[] = args.includes("--rss-only")
   : args.includes("--no-s3")
   ? ["fs"]
   : ["fs", "s3"];
+/** Distribution's skopeo medians per store (1 layer, many layers), to size the ceiling against. */
+const distributionSkopeo: Partial<Record<"fs" | "s3", [number, number]>> = {};
 const NAMES = [
   "1 layer curl MB/s",
   `${SMALL} layers fetch MB/s`,
@@ -120,10 +124,13 @@ for (const store of stores) {
     const [bg, dist] = [median(results.blobgate[i]), median(results.distribution[i])];
     rows.push([store, name, fmt(bg), fmt(dist), fmt(bg / dist, 2)]);
   });
+  const median = (values: number[]) => medianBy(values, (v) => v) ?? NaN;
+  distributionSkopeo[store] = [median(results.distribution[3]), median(results.distribution[4])];
 }
 console.log("\nstore | push | blobgate | distribution | ratio");
 for (const row of rows) console.log(row.join(" | "));
 for (const note of notes) console.log(note);
+if (stores.length > 0 && !args.includes("--no-skopeo")) await skopeoCeiling();
 
 console.log(`\npeak RSS of blobgate (fs store, budget ${BUDGET / MiB} MiB), 8 concurrent pushes:`);
 for (const size of [SIZE / 4, SIZE, 2 * SIZE]) {
@@ -144,6 +151,41 @@ for (const size of [SIZE / 4, SIZE, 2 * SIZE]) {
   }
 }
 await Deno.remove(work, { recursive: true });
+
+/**
+ * skopeo into a registry that stores and checks nothing: the client's own
+ * speed on this machine, and so the highest ratio over Distribution that any
+ * registry could show in the skopeo rows.
+ */
+async function skopeoCeiling(): Promise<void> {
+  const sink = startNullRegistry();
+  const reg: Registry = { label: "null registry", url: sink.url, pid: "self", stop: sink.stop };
+  const runs: [number[], number[]] = [[], []];
+  let cpu = "";
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const big = await skopeoPush(reg, "big");
+      const small = await skopeoPush(reg, "small");
+      runs[0].push(mbps(SIZE, big.seconds));
+      runs[1].push(mbps(SMALL * SMALL_SIZE, small.seconds));
+      cpu = `1 layer: ${big.cpu}; ${SMALL} layers: ${small.cpu}`;
+    }
+  } finally {
+    await sink.stop();
+  }
+  const [big, small] = runs.map((values) => medianBy(values, (v) => v) ?? NaN);
+  console.log(
+    `\nskopeo into a registry that stores nothing (skopeo's own ceiling here): ` +
+      `1 layer ${fmt(big)} MB/s, ${SMALL} layers ${fmt(small)} MB/s`,
+  );
+  console.log(`  CPU s (last round): ${cpu}`);
+  for (const [store, [dBig, dSmall]] of Object.entries(distributionSkopeo)) {
+    console.log(
+      `  highest skopeo ratio any registry could reach over Distribution (${store}): ` +
+        `1 layer ${fmt(big / dBig, 2)}, ${SMALL} layers ${fmt(small / dSmall, 2)}`,
+    );
+  }
+}
 
 /**
  * Runs `fn` on a fresh blobgate and a fresh Distribution (and a fresh
@@ -169,7 +211,10 @@ async function eachRegistry(
   }
 }
 
-async function startBlobgate(store: "fs" | "s3", upstream?: Upstream): Promise<Registry> {
+async function startBlobgate(
+  store: "fs" | "s3",
+  upstream?: Upstream,
+): Promise<Registry & { pid: number }> {
   const root = `${work}/blobgate-${crypto.randomUUID()}`;
   const config = upstream ? storeConfigFor(upstream) : { type: "fs", path: root };
   const proc = await spawnBlobgate({
