@@ -40,7 +40,16 @@ export async function finishUpload(r: RegistryRequest, session: Session, uploads
   const fresh = session.offset === 0 && session.tail === 0 && session.parts === 0;
   if (fresh && r.req.body && (chunk.start ?? 0) === 0) {
     // Monolithic PUT after POST: straight to the blob's address, verified before it completes.
-    await putBlob(r.deps.store, r.deps.sealing, digest, r.req.body, { length: chunk.length });
+    // The session ends either way; a refused blob leaves nothing to resume from.
+    try {
+      await putBlob(r.deps.store, r.deps.sealing, digest, r.req.body, { length: chunk.length });
+    } catch (e) {
+      // The store hands the verify hook's refusal on as the cause of its own error.
+      if (e instanceof RegistryError || (e as Error).cause instanceof RegistryError) {
+        await uploads.cancel(session);
+      }
+      throw e;
+    }
     await uploads.cancel(session);
   } else {
     await uploads.finish(session, digest, r.req.body, chunk);

@@ -106,6 +106,11 @@ const steps: Record<string, Step> = {
     assert.equal((await alice.json("HEAD", `/v2/bad/d/blobs/${claimed}`)).status, 404);
     assert.equal((await alice.json("HEAD", `/v2/bad/d/blobs/${sha256(bytes)}`)).status, 404);
     assert.equal((await alice.json("GET", location)).body.errors[0].code, "BLOB_UPLOAD_UNKNOWN");
+    // The whole body in the PUT after POST: the session ends with the refusal, as Distribution's.
+    const fresh = await alice.startUpload("bad/d");
+    const whole = await alice.json("PUT", withDigest(fresh, claimed), { body: bytes });
+    assert.equal(whole.body.errors[0].code, "DIGEST_INVALID");
+    assert.equal((await alice.json("GET", fresh)).body.errors[0].code, "BLOB_UPLOAD_UNKNOWN");
     const malformed = await alice.json("POST", `/v2/bad/d/blobs/uploads/?digest=sha256:xyz`, {
       body: bytes,
     });
