@@ -74,6 +74,7 @@ async function serve(configPath: string | undefined): Promise<number> {
   logger.log("info", "draining");
   await running.drain();
   logger.log("info", "stopped");
+  logger.flush();
   return 0;
 }
 
