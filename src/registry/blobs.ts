@@ -25,7 +25,7 @@ export async function isLinked(store: ObjectStore, name: string, digest: Digest)
 }
 
 export async function linkBlob(store: ObjectStore, name: string, digest: Digest): Promise<void> {
-  await store.put(layout.link(name, digest), ReadableStream.from([EMPTY]));
+  await store.put(layout.link(name, digest), EMPTY);
 }
 
 /** The blob as repository `name` sees it; BLOB_UNKNOWN unless linked and present. */

@@ -121,7 +121,7 @@ export async function saveManifest(
   stored: StoredManifest,
   parsed: ParsedManifest,
 ): Promise<void> {
-  await store.put(layout.manifest(name, stored.digest), ReadableStream.from([stored.bytes]), {
+  await store.put(layout.manifest(name, stored.digest), stored.bytes, {
     contentType: stored.mediaType,
   });
   if (parsed.subject) {

@@ -17,13 +17,8 @@ import {
 import { cipherSize, plainSize, type SegmentLayout } from "../crypto/format.ts";
 import type { CipherEngine, FrameCipher } from "../crypto/frame_cipher.ts";
 import type { Keyring } from "../crypto/keyring.ts";
-import type {
-  ByteRange,
-  Metadata,
-  ObjectInfo,
-  ObjectStore,
-  SizedStream,
-} from "../store/object_store.ts";
+import { collectBytes } from "../streams/collect.ts";
+import type { ByteRange, Metadata, ObjectInfo, ObjectStore } from "../store/object_store.ts";
 import { seal } from "../streams/seal.ts";
 import { readSealed } from "../streams/sealed_read.ts";
 
@@ -72,11 +67,12 @@ export class BlobSealing {
     return plain.pipeThrough(seal({ cipher, frameSize, segment, depth }));
   }
 
-  sealBytes(bytes: Uint8Array, cipher: FrameCipher, segment: number): SizedStream {
-    return {
-      stream: this.sealStream(ReadableStream.from([bytes]), cipher, segment),
-      length: cipherSize(bytes.byteLength, this.opts.frameSize),
-    };
+  /**
+   * Seals bytes in hand into bytes, so that they are stored without taking
+   * budget of their own (ObjectStore.put): the caller holds the plaintext's.
+   */
+  async sealBytes(bytes: Uint8Array, cipher: FrameCipher, segment: number): Promise<Uint8Array> {
+    return await collectBytes(this.sealStream(ReadableStream.from([bytes]), cipher, segment));
   }
 
   /** Opens one whole segment (a session tail). */

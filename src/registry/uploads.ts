@@ -237,7 +237,7 @@ export class Uploads {
             key,
             await ensureUpload(),
             session.parts + part.number,
-            this.#body(part.bytes, cipher, session.parts + part.number),
+            await this.#body(part.bytes, cipher, session.parts + part.number),
           ),
         { inFlight: this.opts.partsInFlight, hold: (part) => part.bytes.byteLength < partSize },
       );
@@ -261,9 +261,13 @@ export class Uploads {
     };
   }
 
-  /** A part as stored: sealed as its own segment when the registry encrypts. */
-  #body(bytes: Uint8Array, cipher: FrameCipher | undefined, segment: number) {
-    return cipher ? this.opts.sealing.sealBytes(bytes, cipher, segment) : bytes;
+  /**
+   * A part as stored: sealed as its own segment when the registry encrypts.
+   * Always bytes in hand, which the store sends without taking budget: the
+   * caller holds the part's lease meanwhile (ObjectStore.put).
+   */
+  async #body(bytes: Uint8Array, cipher: FrameCipher | undefined, segment: number) {
+    return cipher ? await this.opts.sealing.sealBytes(bytes, cipher, segment) : bytes;
   }
 
   /** The tail of exactly the version loaded: a session changed meanwhile is refused. */
@@ -289,9 +293,8 @@ export class Uploads {
     await ReadableStream.from([bytes]).pipeThrough(hash).pipeTo(new WritableStream());
     checkDigest(digest, hash);
     if (await blobInfo(this.opts.store, digest)) return;
-    const body = this.#body(bytes, streamed.cipher, 1);
-    const stream = body instanceof Uint8Array ? ReadableStream.from([body]) : body.stream;
-    await this.opts.store.put(layout.blob(digest), stream, { metadata: session.envelope });
+    const body = await this.#body(bytes, streamed.cipher, 1);
+    await this.opts.store.put(layout.blob(digest), body, { metadata: session.envelope });
   }
 
   async #finishParts(session: Session, digest: Digest, streamed: Streamed): Promise<void> {
@@ -308,7 +311,7 @@ export class Uploads {
       throw new RegistryError("BLOB_UPLOAD_INVALID", "upload session state is incomplete");
     }
     if (streamed.held) {
-      const last = this.#body(streamed.held.bytes, streamed.cipher, count + 1);
+      const last = await this.#body(streamed.held.bytes, streamed.cipher, count + 1);
       parts.push(await store.uploadPart(key, uploadId, count + 1, last));
     }
     if (streamed.hash && digest.algorithm === "sha256") {
@@ -342,10 +345,10 @@ export class Uploads {
       "bg-parts": String(session.parts),
       "bg-part-size": String(session.partSize),
     };
-    const sealed = cipher && tail.byteLength > 0
-      ? this.opts.sealing.sealBytes(tail, cipher, TAIL_SEGMENT).stream
-      : ReadableStream.from([tail]);
-    const { size } = await this.opts.store.put(layout.session(session.uuid), sealed, { metadata });
+    const stored = cipher && tail.byteLength > 0
+      ? await this.opts.sealing.sealBytes(tail, cipher, TAIL_SEGMENT)
+      : tail;
+    const { size } = await this.opts.store.put(layout.session(session.uuid), stored, { metadata });
     return size;
   }
 

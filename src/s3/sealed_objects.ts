@@ -173,7 +173,8 @@ export class SealedObjects {
       const sealed = await collectBytes(this.seal(body.stream, cipher, { frameSize, segment: 0 }));
       body.verify();
       const etag = body.md5();
-      await store.put(key, ReadableStream.from([sealed]), {
+      // Bytes in hand: the store takes no budget for them while this permit is held.
+      await store.put(key, sealed, {
         metadata: { ...opts.metadata, [ETAG_META]: etag },
         contentType: opts.contentType,
       });
@@ -190,7 +191,7 @@ export class SealedObjects {
     manifest: Manifest,
   ): Promise<void> {
     const bytes = await sealManifest(cipher, id, manifest);
-    await store.put(manifestKey(id), ReadableStream.from([bytes]));
+    await store.put(manifestKey(id), bytes);
   }
 
   /**

@@ -126,9 +126,10 @@ export class FsStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: ReadableStream<Uint8Array>, opts: PutOptions = {}) {
+  async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, opts: PutOptions = {}) {
     const etag = this.#etag();
-    const blob = await this.#writeBlob(ofDeclaredLength(body, opts.length), {
+    const stream = body instanceof Uint8Array ? ReadableStream.from([body]) : body;
+    const blob = await this.#writeBlob(ofDeclaredLength(stream, opts.length), {
       signal: opts.signal,
       onChunk: (c) => etag.update(c),
       inline: true,

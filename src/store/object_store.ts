@@ -153,8 +153,17 @@ export interface MultipartStore {
 }
 
 export interface ObjectStore extends MultipartStore {
-  /** Streams `body` in; multipart above one part, aborted on any failure. */
-  put(key: string, body: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<PutResult>;
+  /**
+   * Streams `body` in; multipart above one part, aborted on any failure.
+   * Bytes already in hand are stored as they are and never wait for budget:
+   * their holder pays for them, and a holder that waited for more could wait
+   * forever on others that hold the rest (docs/decisions.md).
+   */
+  put(
+    key: string,
+    body: ReadableStream<Uint8Array> | Uint8Array,
+    opts?: PutOptions,
+  ): Promise<PutResult>;
   /** Throws NotFoundError, or InvalidRangeError when `range` starts past the end. */
   get(key: string, opts?: GetOptions): Promise<GetResult>;
   /** Throws NotFoundError. */

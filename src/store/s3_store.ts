@@ -146,9 +146,16 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async put(key: string, input: ReadableStream<Uint8Array>, opts: PutOptions = {}) {
+  async put(key: string, input: ReadableStream<Uint8Array> | Uint8Array, opts: PutOptions = {}) {
     const { length } = opts;
-    const body = ofDeclaredLength(input, length);
+    if (input instanceof Uint8Array && input.byteLength <= this.#maxSinglePut) {
+      if (length !== undefined && length !== input.byteLength) {
+        throw new StoreError(`Body of ${input.byteLength} bytes, expected ${length}`);
+      }
+      return await this.#putSingle(key, input, opts);
+    }
+    const stream = input instanceof Uint8Array ? ReadableStream.from([input]) : input;
+    const body = ofDeclaredLength(stream, length);
     if (length !== undefined && length > this.#partSize && length <= this.#maxSinglePut) {
       return await this.#putStreamed(key, body, length, opts);
     }
@@ -166,24 +173,26 @@ export class S3Store implements ObjectStore {
       await reader.cancel(e).catch(() => {});
       throw e;
     }
-    if (second.done) return await this.#putSingle(key, first.value, opts);
+    if (second.done) {
+      const part = first.value;
+      try {
+        return await this.#putSingle(key, part?.bytes ?? new Uint8Array(0), opts);
+      } finally {
+        part?.permit.release();
+      }
+    }
     return await this.#putMultipart(key, [first.value!, second.value], reader, opts);
   }
 
-  async #putSingle(key: string, part: Part | undefined, opts: PutOptions): Promise<PutResult> {
-    try {
-      await runVerify(opts.verify);
-      const bytes = part?.bytes ?? new Uint8Array(0);
-      const out = await this.#object(key, {
-        method: "PUT",
-        body: bytes,
-        headers: objectHeaders(opts),
-        signal: opts.signal,
-      });
-      return { etag: unquote(out.headers.get("etag") ?? undefined), size: bytes.byteLength };
-    } finally {
-      part?.permit.release();
-    }
+  async #putSingle(key: string, bytes: Uint8Array, opts: PutOptions): Promise<PutResult> {
+    await runVerify(opts.verify);
+    const out = await this.#object(key, {
+      method: "PUT",
+      body: bytes,
+      headers: objectHeaders(opts),
+      signal: opts.signal,
+    });
+    return { etag: unquote(out.headers.get("etag") ?? undefined), size: bytes.byteLength };
   }
 
   /**

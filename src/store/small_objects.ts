@@ -37,7 +37,7 @@ export async function writeText(
   text: string,
   opts?: PutOptions,
 ): Promise<void> {
-  await store.put(key, ReadableStream.from([new TextEncoder().encode(text)]), opts);
+  await store.put(key, new TextEncoder().encode(text), opts);
 }
 
 export async function writeJson(store: ObjectStore, key: string, value: unknown): Promise<void> {

@@ -20,6 +20,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { sweepUploads } from "../../src/s3/sweep.ts";
 import { type Blobgate, startBlobgate } from "../_harness/blobgate.ts";
 import { startUpstream } from "../_harness/s3rver.ts";
+import { withDeadline } from "../_helpers/deadline.ts";
 import { readToClose, sendHead, writeAll } from "../_helpers/raw_http.ts";
 import { Sha256 } from "../_helpers/sha256.ts";
 import { randomBytes } from "../_helpers/streams.ts";
@@ -236,6 +237,42 @@ test("listings page with tokens, roll up prefixes and never show internal keys",
     s3.send(new GetObjectCommand({ Bucket: "proto", Key: ".blobgate/uploads/x" })),
     (e: Error) => e.name === "AccessDenied",
   );
+});
+
+Deno.test({
+  name: "single-part PUTs that together hold the whole byte budget all finish over s3rver",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const up = await startUpstream();
+    // 5 MiB parts, two to the budget: each PUT holds its sealed body while it is stored, so
+    // storing it must not wait for budget of its own.
+    const gate = await startBlobgate({
+      upstream: up,
+      env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "10MiB" },
+    });
+    const s3 = sdk(gate);
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: "full" }));
+      const bodies = Array.from({ length: 4 }, () => randomBytes(5 * 2 ** 20 - 100));
+      await withDeadline(
+        30_000,
+        Promise.all(
+          bodies.map((Body, i) =>
+            s3.send(new PutObjectCommand({ Bucket: "full", Key: `k${i}`, Body }))
+          ),
+        ),
+        "PUTs that hold the whole byte budget",
+      );
+      assert.equal(gate.budget.inUse, 0, "every permit came back");
+      const got = await s3.send(new GetObjectCommand({ Bucket: "full", Key: "k2" }));
+      assert.deepEqual(await got.Body!.transformToByteArray(), bodies[2]);
+    } finally {
+      s3.destroy();
+      await gate.stop();
+      await up.stop();
+    }
+  },
 });
 
 Deno.test({

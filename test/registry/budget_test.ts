@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { registryTest, sha256, withDigest } from "../_helpers/registry_client.ts";
+import { withDeadline } from "../_helpers/deadline.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 
 const MiB = 2 ** 20;
@@ -30,3 +31,35 @@ registryTest(
   },
   { env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "12MiB" } },
 );
+
+const SEALING: [string, Record<string, string>][] = [
+  ["plain", {}],
+  ["sealed", { BLOBGATE_REGISTRY__ENCRYPT_KID: "alice" }],
+];
+for (const [label, env] of SEALING) {
+  registryTest(
+    `chunked pushes that hold the whole budget all finish over s3rver (${label})`,
+    async ({ bg, alice }) => {
+      // 5 MiB parts, two to the budget: every push holds a part while it stores its short
+      // last piece, and the larger ones hold one while uploading a whole part. Neither may
+      // wait for budget of its own, or pushes that hold all of it wait on each other forever.
+      const blobs = Array.from({ length: 6 }, (_, i) => randomBytes((i % 2 ? 5 : 1) * MiB + 7));
+      await withDeadline(
+        30_000,
+        Promise.all(blobs.map(async (blob, i) => {
+          const location = await alice.startUpload(`full/r${i}`);
+          const patched = await alice.json("PATCH", location, { body: blob });
+          assert.equal(patched.status, 202, JSON.stringify(patched.body));
+          const digest = sha256(blob);
+          const put = await alice.json("PUT", withDigest(patched.headers.get("location")!, digest));
+          assert.equal(put.status, 201, JSON.stringify(put.body));
+        })),
+        "pushes that hold the whole byte budget",
+      );
+      assert.equal(bg.budget.inUse, 0, "every permit came back");
+      const got = await alice.call("GET", `/v2/full/r1/blobs/${sha256(blobs[1])}`);
+      assert.deepEqual(new Uint8Array(await got.arrayBuffer()), blobs[1]);
+    },
+    { upstream: true, env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "10MiB", ...env } },
+  );
+}
