@@ -14,7 +14,7 @@
  * Last, the peak RSS of a fresh blobgate under 8 concurrent large pushes.
  *
  *   deno run -A scripts/bench/registry.ts [--size MiB] [--small N] [--small-kib K] [--rounds N]
- *     [--budget MiB] [--v8-flags FLAGS] [--no-s3] [--no-skopeo] [--rss-only] [--cold]
+ *     [--budget MiB] [--v8-flags FLAGS] [--no-s3] [--no-skopeo] [--rss-only] [--no-rss] [--cold]
  */
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { startNullRegistry } from "./_null_registry.ts";
@@ -147,8 +147,13 @@ for (const row of rows) console.log(row.join(" | "));
 for (const note of notes) console.log(note);
 if (stores.length > 0 && !args.includes("--no-skopeo")) await skopeoCeiling();
 
-console.log(`\npeak RSS of blobgate (fs store, budget ${BUDGET / MiB} MiB), 8 concurrent pushes:`);
-for (const size of [SIZE / 4, SIZE, 2 * SIZE]) {
+const rssSizes = args.includes("--no-rss") ? [] : [SIZE / 4, SIZE, 2 * SIZE];
+if (rssSizes.length > 0) {
+  console.log(
+    `\npeak RSS of blobgate (fs store, budget ${BUDGET / MiB} MiB), 8 concurrent pushes:`,
+  );
+}
+for (const size of rssSizes) {
   const sized = size === SIZE ? big : await writeBlob(layout, 7, size);
   const reg = await startBlobgate("fs", undefined);
   try {
