@@ -167,12 +167,17 @@ export class S3Store implements ObjectStore {
     let second: ReadableStreamReadResult<Part> | undefined;
     try {
       first = await reader.read();
-      second = first.done ? first : await reader.read();
+      // A full first part of a body of unknown length goes up at once: reading on would lease
+      // the next part while holding this one, and puts that each held a first part could
+      // wait on each other for good. (A declared length ends the body, or fails it, first.)
+      const more = length === undefined && first.value?.bytes.byteLength === this.#partSize;
+      if (!more) second = first.done ? first : await reader.read();
     } catch (e) {
       first?.value?.permit.release();
       await reader.cancel(e).catch(() => {});
       throw e;
     }
+    if (!second) return await this.#putMultipart(key, [first.value!], reader, opts);
     if (second.done) {
       const part = first.value;
       try {

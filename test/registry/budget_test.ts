@@ -63,3 +63,30 @@ for (const [label, env] of SEALING) {
     { upstream: true, env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "10MiB", ...env } },
   );
 }
+
+registryTest(
+  "whole-body pushes of several parts that together hold the whole budget all finish over s3rver",
+  async ({ bg, alice }) => {
+    // Unknown length to the store: a put that held its first full part while it waited for
+    // a second could wait forever on others holding theirs.
+    const blobs = Array.from({ length: 4 }, () => randomBytes(6 * MiB + 3));
+    await withDeadline(
+      30_000,
+      Promise.all(blobs.map(async (blob, i) => {
+        const posted = await alice.json(
+          "POST",
+          `/v2/whole/r${i}/blobs/uploads/?digest=${sha256(blob)}`,
+          {
+            body: blob,
+          },
+        );
+        assert.equal(posted.status, 201, JSON.stringify(posted.body));
+      })),
+      "whole-body pushes that hold the whole byte budget",
+    );
+    assert.equal(bg.budget.inUse, 0, "every permit came back");
+    const got = await alice.call("GET", `/v2/whole/r2/blobs/${sha256(blobs[2])}`);
+    assert.deepEqual(new Uint8Array(await got.arrayBuffer()), blobs[2]);
+  },
+  { upstream: true, env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "10MiB" } },
+);
