@@ -4,7 +4,7 @@ WORKDIR /src
 COPY deno.json deno.lock ./
 COPY src ./src
 RUN deno install --frozen --entrypoint src/main.ts \
- && deno compile -A --frozen --v8-flags=--max-semi-space-size=2 --output /out/blobgate src/main.ts \
+ && deno compile -A --frozen --v8-flags=--max-semi-space-size=8 --output /out/blobgate src/main.ts \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/cc-debian12:nonroot

@@ -11,7 +11,7 @@ export interface BlobgateProcess {
 export async function spawnBlobgate(env: Record<string, string>): Promise<BlobgateProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     // The same V8 flags as `deno task start` and the compiled binary (docs/decisions.md).
-    args: ["run", "-A", "--v8-flags=--max-semi-space-size=2", MAIN, "serve"],
+    args: ["run", "-A", "--v8-flags=--max-semi-space-size=8", MAIN, "serve"],
     env: {
       BLOBGATE_LISTEN__S3: "127.0.0.1:0",
       BLOBGATE_LISTEN__REGISTRY: "127.0.0.1:0",
