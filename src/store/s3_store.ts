@@ -167,10 +167,12 @@ export class S3Store implements ObjectStore {
     let second: ReadableStreamReadResult<Part> | undefined;
     try {
       first = await reader.read();
-      // A full first part of a body of unknown length goes up at once: reading on would lease
-      // the next part while holding this one, and puts that each held a first part could
-      // wait on each other for good. (A declared length ends the body, or fails it, first.)
-      const more = length === undefined && first.value?.bytes.byteLength === this.#partSize;
+      // A full first part goes up at once unless the declared length says it is the whole
+      // body: reading on would lease the next part while holding this one, and puts that each
+      // held a first part could wait on each other for good. (A body longer than it declared
+      // fails before a second part is leased.)
+      const more = first.value?.bytes.byteLength === this.#partSize &&
+        (length === undefined || length > this.#partSize);
       if (!more) second = first.done ? first : await reader.read();
     } catch (e) {
       first?.value?.permit.release();

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { ByteBudget } from "../../src/streams/budget.ts";
 import { S3Store } from "../../src/store/s3_store.ts";
 import { startUpstream } from "../_harness/s3rver.ts";
+import { withDeadline } from "../_helpers/deadline.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 import { storeSuite } from "./store_suite.ts";
 
@@ -92,6 +93,27 @@ Deno.test({
       budget: new ByteBudget(MiB),
     });
     await assert.rejects(store.ping(), /not reachable/);
+  },
+});
+
+Deno.test({
+  name: "S3Store: puts that each hold a full first part never wait on each other for a second",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // Two 5 MiB parts to the budget, three puts of three parts each: a put that held its first
+    // part while it leased the next could wait for good on the others doing the same.
+    const budget = new ByteBudget(10 * MiB);
+    const data = randomBytes(11 * MiB);
+    for (const length of [undefined, data.byteLength]) {
+      const store = s3Store({ budget, maxSinglePut: 0 });
+      const puts = [0, 1, 2].map((i) =>
+        store.put(`held/${i}`, ReadableStream.from([data.slice()]), { length })
+      );
+      const results = await withDeadline(30_000, Promise.all(puts), `puts of length ${length}`);
+      for (const { etag } of results) assert.match(etag, /-3$/, "three 5 MiB parts");
+      assert.equal(budget.inUse, 0, "every lease came back");
+    }
   },
 });
 
