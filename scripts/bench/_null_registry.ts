@@ -10,6 +10,7 @@
  * sink that costs that much is no ceiling.
  */
 import { createHash, type Hash } from "node:crypto";
+import { writeAll } from "../../src/store/write_all.ts";
 
 export interface NullRegistry {
   url: string;
@@ -184,8 +185,4 @@ class SocketReader {
     this.#end += n;
     return true;
   }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
 }

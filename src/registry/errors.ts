@@ -38,10 +38,16 @@ export class RegistryError extends Error {
   }
 }
 
-export function toRegistryError(error: unknown): RegistryError {
+/** The registry's own refusal, thrown directly or from a verify hook (the store wraps those). */
+export function refusalOf(error: unknown): RegistryError | undefined {
   if (error instanceof RegistryError) return error;
-  // A verify hook's own error arrives wrapped by the store.
   if (error instanceof VerifyError && error.cause instanceof RegistryError) return error.cause;
+  return undefined;
+}
+
+export function toRegistryError(error: unknown): RegistryError {
+  const refusal = refusalOf(error);
+  if (refusal) return refusal;
   if (error instanceof NotFoundError) {
     return new RegistryError("BLOB_UNKNOWN", "blob unknown to registry");
   }

@@ -1,7 +1,7 @@
 /** Blob upload routes: start, mount, monolithic, chunked, status, cancel. */
 import { blobInfo, isLinked, linkBlob, putBlob } from "./blobs.ts";
 import { answer, type RegistryRequest } from "./context.ts";
-import { RegistryError } from "./errors.ts";
+import { refusalOf, RegistryError } from "./errors.ts";
 import { checkName, type Digest, parseDigest } from "./names.ts";
 import { type ChunkOptions, progressHeaders, type Session, type Uploads } from "./uploads.ts";
 
@@ -44,10 +44,7 @@ export async function finishUpload(r: RegistryRequest, session: Session, uploads
     try {
       await putBlob(r.deps.store, r.deps.sealing, digest, r.req.body, { length: chunk.length });
     } catch (e) {
-      // The store hands the verify hook's refusal on as the cause of its own error.
-      if (e instanceof RegistryError || (e as Error).cause instanceof RegistryError) {
-        await uploads.cancel(session);
-      }
+      if (refusalOf(e)) await uploads.cancel(session);
       throw e;
     }
     await uploads.cancel(session);

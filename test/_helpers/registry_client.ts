@@ -61,6 +61,20 @@ export class RegistryClient {
     return res.headers.get("location")!;
   }
 
+  /** POST, one PATCH with the whole body, PUT ?digest=: the docker flow. Returns the digest. */
+  async pushChunked(name: string, bytes: Uint8Array): Promise<string> {
+    const digest = sha256(bytes);
+    const patched = await this.json("PATCH", await this.startUpload(name), { body: bytes });
+    if (patched.status !== 202) {
+      throw new Error(`PATCH upload: ${patched.status} ${JSON.stringify(patched.body)}`);
+    }
+    const put = await this.json("PUT", withDigest(patched.headers.get("location")!, digest));
+    if (put.status !== 201) {
+      throw new Error(`PUT upload: ${put.status} ${JSON.stringify(put.body)}`);
+    }
+    return digest;
+  }
+
   /** Monolithic POST ?digest= upload; returns the digest. */
   async pushBlob(name: string, bytes: Uint8Array): Promise<string> {
     const digest = sha256(bytes);

@@ -3,7 +3,7 @@
  * backpressure) instead of failing or allocating more.
  */
 import { strict as assert } from "node:assert";
-import { registryTest, sha256, withDigest } from "../_helpers/registry_client.ts";
+import { registryTest, sha256 } from "../_helpers/registry_client.ts";
 import { withDeadline } from "../_helpers/deadline.ts";
 import { randomBytes } from "../_helpers/streams.ts";
 
@@ -13,16 +13,7 @@ registryTest(
   "six concurrent pushes stay within a 12 MiB budget and all succeed",
   async ({ bg, alice }) => {
     const blobs = Array.from({ length: 6 }, () => randomBytes(17 * MiB));
-    await Promise.all(blobs.map(async (blob, i) => {
-      const location = await alice.startUpload(`budget/r${i}`);
-      const patched = await alice.json("PATCH", location, { body: blob });
-      assert.equal(patched.status, 202);
-      const put = await alice.json(
-        "PUT",
-        withDigest(patched.headers.get("location")!, sha256(blob)),
-      );
-      assert.equal(put.status, 201, JSON.stringify(put.body));
-    }));
+    await Promise.all(blobs.map((blob, i) => alice.pushChunked(`budget/r${i}`, blob)));
     assert.ok(bg.budget.highWater <= 12 * MiB, `high water ${bg.budget.highWater}`);
     assert.ok(bg.budget.highWater >= 10 * MiB, "the budget was actually contended");
     assert.equal(bg.budget.inUse, 0, "every permit came back");
@@ -46,14 +37,7 @@ for (const [label, env] of SEALING) {
       const blobs = Array.from({ length: 6 }, (_, i) => randomBytes((i % 2 ? 5 : 1) * MiB + 7));
       await withDeadline(
         30_000,
-        Promise.all(blobs.map(async (blob, i) => {
-          const location = await alice.startUpload(`full/r${i}`);
-          const patched = await alice.json("PATCH", location, { body: blob });
-          assert.equal(patched.status, 202, JSON.stringify(patched.body));
-          const digest = sha256(blob);
-          const put = await alice.json("PUT", withDigest(patched.headers.get("location")!, digest));
-          assert.equal(put.status, 201, JSON.stringify(put.body));
-        })),
+        Promise.all(blobs.map((blob, i) => alice.pushChunked(`full/r${i}`, blob))),
         "pushes that hold the whole byte budget",
       );
       assert.equal(bg.budget.inUse, 0, "every permit came back");
@@ -72,16 +56,7 @@ registryTest(
     const blobs = Array.from({ length: 4 }, () => randomBytes(6 * MiB + 3));
     await withDeadline(
       30_000,
-      Promise.all(blobs.map(async (blob, i) => {
-        const posted = await alice.json(
-          "POST",
-          `/v2/whole/r${i}/blobs/uploads/?digest=${sha256(blob)}`,
-          {
-            body: blob,
-          },
-        );
-        assert.equal(posted.status, 201, JSON.stringify(posted.body));
-      })),
+      Promise.all(blobs.map((blob, i) => alice.pushBlob(`whole/r${i}`, blob))),
       "whole-body pushes that hold the whole byte budget",
     );
     assert.equal(bg.budget.inUse, 0, "every permit came back");
