@@ -50,13 +50,20 @@ function sdk(gate: Blobgate, extra: Record<string, unknown> = {}) {
   });
 }
 
-const test = (name: string, fn: (gate: Blobgate, s3: S3Client) => Promise<void>, env = {}) =>
+/** A test against a fresh blobgate (on the fs store, or on s3rver with `upstream`) and bucket "proto". */
+const test = (
+  name: string,
+  fn: (gate: Blobgate, s3: S3Client) => Promise<void>,
+  env = {},
+  opts: { upstream?: boolean } = {},
+) =>
   Deno.test({
     name,
     sanitizeResources: false,
     sanitizeOps: false,
     fn: async () => {
-      const gate = await startBlobgate({ env });
+      const upstream = opts.upstream ? await startUpstream() : undefined;
+      const gate = await startBlobgate({ upstream, env });
       const s3 = sdk(gate);
       try {
         await s3.send(new CreateBucketCommand({ Bucket: "proto" }));
@@ -64,6 +71,7 @@ const test = (name: string, fn: (gate: Blobgate, s3: S3Client) => Promise<void>,
       } finally {
         s3.destroy();
         await gate.stop();
+        await upstream?.stop();
       }
     },
   });
@@ -239,41 +247,28 @@ test("listings page with tokens, roll up prefixes and never show internal keys",
   );
 });
 
-Deno.test({
-  name: "single-part PUTs that together hold the whole byte budget all finish over s3rver",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const up = await startUpstream();
+test(
+  "single-part PUTs that together hold the whole byte budget all finish over s3rver",
+  async (gate, s3) => {
     // 5 MiB parts, two to the budget: each PUT holds its sealed body while it is stored, so
     // storing it must not wait for budget of its own.
-    const gate = await startBlobgate({
-      upstream: up,
-      env: { BLOBGATE_LIMITS__MEMORY_BUDGET: "10MiB" },
-    });
-    const s3 = sdk(gate);
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: "full" }));
-      const bodies = Array.from({ length: 4 }, () => randomBytes(5 * 2 ** 20 - 100));
-      await withDeadline(
-        30_000,
-        Promise.all(
-          bodies.map((Body, i) =>
-            s3.send(new PutObjectCommand({ Bucket: "full", Key: `k${i}`, Body }))
-          ),
+    const bodies = Array.from({ length: 4 }, () => randomBytes(5 * 2 ** 20 - 100));
+    await withDeadline(
+      30_000,
+      Promise.all(
+        bodies.map((Body, i) =>
+          s3.send(new PutObjectCommand({ Bucket: "proto", Key: `k${i}`, Body }))
         ),
-        "PUTs that hold the whole byte budget",
-      );
-      assert.equal(gate.budget.inUse, 0, "every permit came back");
-      const got = await s3.send(new GetObjectCommand({ Bucket: "full", Key: "k2" }));
-      assert.deepEqual(await got.Body!.transformToByteArray(), bodies[2]);
-    } finally {
-      s3.destroy();
-      await gate.stop();
-      await up.stop();
-    }
+      ),
+      "PUTs that hold the whole byte budget",
+    );
+    assert.equal(gate.budget.inUse, 0, "every permit came back");
+    const got = await s3.send(new GetObjectCommand({ Bucket: "proto", Key: "k2" }));
+    assert.deepEqual(await got.Body!.transformToByteArray(), bodies[2]);
   },
-});
+  { BLOBGATE_LIMITS__MEMORY_BUDGET: "10MiB" },
+  { upstream: true },
+);
 
 Deno.test({
   name: "objects written upstream without encryption are served and listed untouched",
