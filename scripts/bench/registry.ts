@@ -91,6 +91,8 @@ const stores: ("fs" | "s3")[] = args.includes("--rss-only")
   : args.includes("--no-s3")
   ? ["fs"]
   : ["fs", "s3"];
+/** The middle value of a figure's rounds (NaN when none ran). */
+const median = (values: number[]) => medianBy(values, (v) => v) ?? NaN;
 /** Distribution's skopeo medians per store (1 layer, many layers), to size the ceiling against. */
 const distributionSkopeo: Partial<Record<"fs" | "s3", [number, number]>> = {};
 const NAMES = [
@@ -135,11 +137,9 @@ for (const store of stores) {
   notes.push(`${store}: CPU s for ${SMALL} layers by fetch (last round): ${cpu.join("; ")}`);
   for (const line of skopeoCpu) notes.push(`${store}: CPU s of the skopeo push to ${line}`);
   NAMES.forEach((name, i) => {
-    const median = (values: number[]) => medianBy(values, (v) => v) ?? NaN;
     const [bg, dist] = [median(results.blobgate[i]), median(results.distribution[i])];
     rows.push([store, name, fmt(bg), fmt(dist), fmt(bg / dist, 2)]);
   });
-  const median = (values: number[]) => medianBy(values, (v) => v) ?? NaN;
   distributionSkopeo[store] = [median(results.distribution[3]), median(results.distribution[4])];
 }
 console.log("\nstore | push | blobgate | distribution | ratio");
@@ -193,7 +193,7 @@ async function skopeoCeiling(): Promise<void> {
   } finally {
     await sink.stop();
   }
-  const [big, small] = runs.map((values) => medianBy(values, (v) => v) ?? NaN);
+  const [big, small] = runs.map(median);
   console.log(
     `\nskopeo into a registry that stores nothing (skopeo's own ceiling here): ` +
       `1 layer ${fmt(big)} MB/s, ${SMALL} layers ${fmt(small)} MB/s`,
