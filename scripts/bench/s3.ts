@@ -7,8 +7,14 @@
  *   - peak RSS of the blobgate process with 8 concurrent large PUTs;
  *   - the copy body-byte counter after a CopyObject of the large object.
  *
+ * Beside each PUT and GET row, the same client through two relays measured in
+ * the same rounds (scripts/bench/_relay.ts): one that only copies bytes, and
+ * one that also runs AES-256-GCM over them. On a machine whose cores the
+ * client, the upstream and the proxy share, their ratios are the most any
+ * proxy, and any encrypting proxy, could show here.
+ *
  *   deno run -A scripts/bench/s3.ts [--size MiB] [--small N] [--rounds N] [--no-rss] [--webcrypto]
- *     [--budget MiB]
+ *     [--budget MiB] [--no-ceiling]
  *     [--v8-flags FLAGS]   (for blobgate, e.g. "--prof --logfile=v8.log" to profile it)
  */
 import { Readable } from "node:stream";
@@ -26,6 +32,7 @@ import {
 import { CREDENTIALS } from "../../test/_harness/blobgate.ts";
 import { spawnBlobgate } from "../../test/_harness/process.ts";
 import { startUpstream, storeConfigFor } from "../../test/_harness/s3rver.ts";
+import { startRelay } from "./_relay.ts";
 import {
   currentRss,
   fmt,
@@ -76,6 +83,10 @@ const client = (endpoint: string, credentials: { accessKeyId: string; secretAcce
   });
 const viaGate = client(gate.s3, gateCredentials);
 const direct = client(upstream.endpoint, upstream.credentials);
+const relays = args.includes("--no-ceiling")
+  ? []
+  : [await startRelay(upstream.endpoint), await startRelay(upstream.endpoint, { aes: true })];
+const [viaRelay, viaAesRelay] = relays.map((r) => client(r.url, upstream.credentials));
 
 function source(total: number): Readable {
   const block = new Uint8Array(MiB);
@@ -148,9 +159,17 @@ interface Phase {
   cpu: string;
 }
 
-/** Times `fn`, and says where the CPU went: the client (this process), blobgate, the upstream. */
+/**
+ * Times `fn`, and says where the CPU went: the client (this process),
+ * blobgate, the upstream, and the relays.
+ */
 function timed(fn: () => Promise<unknown>): Promise<Phase> {
-  return timedCpu({ client: "self", blobgate: gate.pid, upstream: upstream.pid }, fn);
+  return timedCpu({
+    client: "self",
+    blobgate: gate.pid,
+    upstream: upstream.pid,
+    ...(relays.length ? { relay: relays[0].pid, "relay+aes": relays[1].pid } : {}),
+  }, fn);
 }
 
 function row(label: string, via: Phase, direct: Phase, amount: number, unit = "MB/s") {
@@ -163,21 +182,53 @@ function row(label: string, via: Phase, direct: Phase, amount: number, unit = "M
   console.log(`    CPU s, blobgate run: ${via.cpu}; direct run: ${direct.cpu}`);
 }
 
+/** A row's ceiling: the relays' ratios against the same direct runs. */
+function ceiling(phases: Sides, amount: number, unit = "MB/s") {
+  if (!phases.relay) return;
+  const rate = (p: Phase) => (unit === "MB/s" ? mbps(amount, p.seconds) : amount / p.seconds);
+  const ratio = (p: Phase) => fmt(phases.direct.seconds / p.seconds, 2);
+  const [relay, aes] = [phases.relay, phases.aesRelay!];
+  console.log(
+    `    ceiling: relay ${fmt(rate(relay))} ${unit} ratio ${ratio(relay)}, relay+AES ${
+      fmt(rate(aes))
+    } ${unit} ratio ${ratio(aes)}`,
+  );
+  console.log(`    CPU s, relay run: ${relay.cpu}; relay+AES run: ${aes.cpu}`);
+}
+
+interface Sides {
+  via: Phase;
+  direct: Phase;
+  relay?: Phase;
+  aesRelay?: Phase;
+}
+
 /**
- * Runs both sides ROUNDS times, alternating, and returns each side's median
+ * Runs every side ROUNDS times, alternating, and returns each side's median
  * run: on a shared machine one pair of runs can differ by 40 % either way.
+ * `through(c)` runs the same work as `direct` through another client.
  */
 async function compared(
   via: () => Promise<unknown>,
   direct: () => Promise<unknown>,
-): Promise<[Phase, Phase]> {
-  const runs: [Phase[], Phase[]] = [[], []];
-  for (let i = 0; i < ROUNDS; i++) {
-    runs[0].push(await timed(via));
-    runs[1].push(await timed(direct));
+  through?: (c: S3Client) => Promise<unknown>,
+): Promise<Sides> {
+  const sides: Record<string, () => Promise<unknown>> = { via, direct };
+  if (through && viaRelay) {
+    sides.relay = () => through(viaRelay);
+    sides.aesRelay = () => through(viaAesRelay);
   }
-  const median = (phases: Phase[]) => medianBy(phases, (p) => p.seconds)!;
-  return [median(runs[0]), median(runs[1])];
+  const runs: Record<string, Phase[]> = {};
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [name, fn] of Object.entries(sides)) (runs[name] ??= []).push(await timed(fn));
+  }
+  const median = (name: string) => runs[name] ? medianBy(runs[name], (p) => p.seconds) : undefined;
+  return {
+    via: median("via")!,
+    direct: median("direct")!,
+    relay: median("relay"),
+    aesRelay: median("aesRelay"),
+  };
 }
 
 try {
@@ -189,30 +240,38 @@ try {
     } MiB, median of ${ROUNDS} alternating runs`,
   );
 
-  const [gPut, dPut] = await compared(
+  const bigPut = await compared(
     () => put(viaGate, "bench", "big", SIZE),
     () => put(direct, "direct", "big", SIZE),
+    (c) => put(c, "direct", "big", SIZE),
   );
   const mPut = await timed(() => putMultipart(direct, "direct", "big-mp", SIZE));
-  row(`PUT ${SIZE / MiB} MiB`, gPut, dPut, SIZE);
-  row(`  vs direct multipart`, gPut, mPut, SIZE);
-  const [gGet, dGet] = await compared(
+  row(`PUT ${SIZE / MiB} MiB`, bigPut.via, bigPut.direct, SIZE);
+  ceiling(bigPut, SIZE);
+  row(`  vs direct multipart`, bigPut.via, mPut, SIZE);
+  const bigGet = await compared(
     () => get(viaGate, "bench", "big"),
     () => get(direct, "direct", "big"),
+    (c) => get(c, "direct", "big"),
   );
-  row(`GET ${SIZE / MiB} MiB`, gGet, dGet, SIZE);
+  row(`GET ${SIZE / MiB} MiB`, bigGet.via, bigGet.direct, SIZE);
+  ceiling(bigGet, SIZE);
 
   const keys = Array.from({ length: SMALL }, (_, i) => `small/${String(i).padStart(5, "0")}`);
-  const [gSmall, dSmall] = await compared(
+  const smallPut = await compared(
     () => pool(keys, 16, (k) => put(viaGate, "bench", k, 65536)),
     () => pool(keys, 16, (k) => put(direct, "direct", k, 65536)),
+    (c) => pool(keys, 16, (k) => put(c, "direct", k, 65536)),
   );
-  row(`PUT ${SMALL} x 64 KiB`, gSmall, dSmall, SMALL, "obj/s");
-  const [gSmallGet, dSmallGet] = await compared(
+  row(`PUT ${SMALL} x 64 KiB`, smallPut.via, smallPut.direct, SMALL, "obj/s");
+  ceiling(smallPut, SMALL, "obj/s");
+  const smallGet = await compared(
     () => pool(keys, 16, (k) => get(viaGate, "bench", k)),
     () => pool(keys, 16, (k) => get(direct, "direct", k)),
+    (c) => pool(keys, 16, (k) => get(c, "direct", k)),
   );
-  row(`GET ${SMALL} x 64 KiB`, gSmallGet, dSmallGet, SMALL, "obj/s");
+  row(`GET ${SMALL} x 64 KiB`, smallGet.via, smallGet.direct, SMALL, "obj/s");
+  ceiling(smallGet, SMALL, "obj/s");
 
   const list = (c: S3Client, bucket: string) =>
     c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "small/", MaxKeys: 1000 }));
@@ -259,8 +318,8 @@ try {
 } catch (e) {
   if (!(e instanceof Finished)) throw e;
 } finally {
-  viaGate.destroy();
-  direct.destroy();
+  for (const c of [viaGate, direct, viaRelay, viaAesRelay]) c?.destroy();
+  for (const r of relays) await r.stop();
   await gate.stop();
   await upstream.stop();
 }
