@@ -14,6 +14,7 @@
  *   deno run -A scripts/bench/_relay.ts HOST:PORT [--aes]   (prints its port)
  */
 import { AAD_BYTES, NONCE_BYTES, TAG_BYTES } from "../../src/crypto/format.ts";
+import { GCM_GET_TAG, SYMBOLS } from "../../src/crypto/openssl.ts";
 import { writeAll } from "../../src/store/write_all.ts";
 
 const READ_BYTES = 256 * 1024;
@@ -53,22 +54,9 @@ export async function startRelay(
   };
 }
 
-/** AES-256-GCM sealing in place through libcrypto, as src/crypto/openssl.ts calls it. */
+/** AES-256-GCM sealing in place, through the same libcrypto calls as blobgate's engine. */
 function aesPass(): FramePass {
-  const lib = Deno.dlopen("libcrypto.so.3", {
-    EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
-    EVP_aes_256_gcm: { parameters: [], result: "pointer" },
-    EVP_EncryptInit_ex: {
-      parameters: ["pointer", "pointer", "pointer", "buffer", "buffer"],
-      result: "i32",
-    },
-    EVP_EncryptUpdate: {
-      parameters: ["pointer", "buffer", "buffer", "buffer", "i32"],
-      result: "i32",
-    },
-    EVP_EncryptFinal_ex: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
-    EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
-  }).symbols;
+  const lib = Deno.dlopen("libcrypto.so.3", SYMBOLS).symbols;
   const ctx = lib.EVP_CIPHER_CTX_new();
   const gcm = lib.EVP_aes_256_gcm();
   const key = crypto.getRandomValues(new Uint8Array(32));
@@ -81,7 +69,7 @@ function aesPass(): FramePass {
     lib.EVP_EncryptUpdate(ctx, null, outLen, aad, aad.byteLength);
     lib.EVP_EncryptUpdate(ctx, frame, outLen, frame, frame.byteLength);
     lib.EVP_EncryptFinal_ex(ctx, tag, outLen);
-    lib.EVP_CIPHER_CTX_ctrl(ctx, 0x10, TAG_BYTES, tag);
+    lib.EVP_CIPHER_CTX_ctrl(ctx, GCM_GET_TAG, TAG_BYTES, tag);
   };
 }
 

@@ -172,8 +172,13 @@ function timed(fn: () => Promise<unknown>): Promise<Phase> {
   }, fn);
 }
 
+/** A phase's speed: MB/s of `amount` bytes, or `amount` items per second. */
+function rateOf(amount: number, unit: string): (p: Phase) => number {
+  return (p) => (unit === "MB/s" ? mbps(amount, p.seconds) : amount / p.seconds);
+}
+
 function row(label: string, via: Phase, direct: Phase, amount: number, unit = "MB/s") {
-  const rate = (p: Phase) => (unit === "MB/s" ? mbps(amount, p.seconds) : amount / p.seconds);
+  const rate = rateOf(amount, unit);
   console.log(
     `  ${label.padEnd(28)} blobgate ${fmt(rate(via)).padStart(6)} ${unit}  direct ${
       fmt(rate(direct)).padStart(6)
@@ -185,7 +190,7 @@ function row(label: string, via: Phase, direct: Phase, amount: number, unit = "M
 /** A row's ceiling: the relays' ratios against the same direct runs. */
 function ceiling(phases: Sides, amount: number, unit = "MB/s") {
   if (!phases.relay) return;
-  const rate = (p: Phase) => (unit === "MB/s" ? mbps(amount, p.seconds) : amount / p.seconds);
+  const rate = rateOf(amount, unit);
   const ratio = (p: Phase) => fmt(phases.direct.seconds / p.seconds, 2);
   const [relay, aes] = [phases.relay, phases.aesRelay!];
   console.log(
@@ -206,17 +211,17 @@ interface Sides {
 /**
  * Runs every side ROUNDS times, alternating, and returns each side's median
  * run: on a shared machine one pair of runs can differ by 40 % either way.
- * `through(c)` runs the same work as `direct` through another client.
+ * `upstream(c)` does the work on the upstream's "direct" bucket through `c`:
+ * directly, and through each relay.
  */
 async function compared(
   via: () => Promise<unknown>,
-  direct: () => Promise<unknown>,
-  through?: (c: S3Client) => Promise<unknown>,
+  upstream: (c: S3Client) => Promise<unknown>,
 ): Promise<Sides> {
-  const sides: Record<string, () => Promise<unknown>> = { via, direct };
-  if (through && viaRelay) {
-    sides.relay = () => through(viaRelay);
-    sides.aesRelay = () => through(viaAesRelay);
+  const sides: Record<string, () => Promise<unknown>> = { via, direct: () => upstream(direct) };
+  if (viaRelay) {
+    sides.relay = () => upstream(viaRelay);
+    sides.aesRelay = () => upstream(viaAesRelay);
   }
   const runs: Record<string, Phase[]> = {};
   for (let i = 0; i < ROUNDS; i++) {
@@ -242,7 +247,6 @@ try {
 
   const bigPut = await compared(
     () => put(viaGate, "bench", "big", SIZE),
-    () => put(direct, "direct", "big", SIZE),
     (c) => put(c, "direct", "big", SIZE),
   );
   const mPut = await timed(() => putMultipart(direct, "direct", "big-mp", SIZE));
@@ -251,7 +255,6 @@ try {
   row(`  vs direct multipart`, bigPut.via, mPut, SIZE);
   const bigGet = await compared(
     () => get(viaGate, "bench", "big"),
-    () => get(direct, "direct", "big"),
     (c) => get(c, "direct", "big"),
   );
   row(`GET ${SIZE / MiB} MiB`, bigGet.via, bigGet.direct, SIZE);
@@ -260,14 +263,12 @@ try {
   const keys = Array.from({ length: SMALL }, (_, i) => `small/${String(i).padStart(5, "0")}`);
   const smallPut = await compared(
     () => pool(keys, 16, (k) => put(viaGate, "bench", k, 65536)),
-    () => pool(keys, 16, (k) => put(direct, "direct", k, 65536)),
     (c) => pool(keys, 16, (k) => put(c, "direct", k, 65536)),
   );
   row(`PUT ${SMALL} x 64 KiB`, smallPut.via, smallPut.direct, SMALL, "obj/s");
   ceiling(smallPut, SMALL, "obj/s");
   const smallGet = await compared(
     () => pool(keys, 16, (k) => get(viaGate, "bench", k)),
-    () => pool(keys, 16, (k) => get(direct, "direct", k)),
     (c) => pool(keys, 16, (k) => get(c, "direct", k)),
   );
   row(`GET ${SMALL} x 64 KiB`, smallGet.via, smallGet.direct, SMALL, "obj/s");

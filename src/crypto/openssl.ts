@@ -7,7 +7,8 @@
  */
 import type { CipherEngine, FrameCipher } from "./frame_cipher.ts";
 
-const SYMBOLS = {
+/** The libcrypto calls this engine makes (the S3 benchmark's relay makes the same ones). */
+export const SYMBOLS = {
   EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
   EVP_CIPHER_CTX_free: { parameters: ["pointer"], result: "void" },
   EVP_aes_256_gcm: { parameters: [], result: "pointer" },
@@ -32,7 +33,7 @@ const SYMBOLS = {
   EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
 } as const;
 
-const GCM_GET_TAG = 0x10;
+export const GCM_GET_TAG = 0x10;
 const GCM_SET_TAG = 0x11;
 const TAG = 16;
 
